@@ -1,0 +1,42 @@
+/**
+ * Every size and count rule of the system, in one place.
+ * S3's multipart rules are hard limits of the service; the defaults are ours.
+ */
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
+export const TiB = 1024 * GiB;
+
+/** Amazon S3 multipart upload limits (docs: "Amazon S3 multipart upload limits"). */
+export const S3_LIMITS = {
+  minPartSize: 5 * MiB,
+  maxPartSize: 5 * GiB,
+  maxParts: 10_000,
+  maxObjectSize: 5 * TiB,
+  /** CompleteMultipartUpload and ListParts page size. */
+  listPartsPageSize: 1000,
+} as const;
+
+export const DEFAULTS = {
+  chunkSize: 5 * MiB,
+  concurrency: 4,
+  /** How long an upload session may stay open before the sweeper reclaims it. */
+  sessionTtlSeconds: 24 * 60 * 60,
+  /** Lifetime of one presigned part URL. */
+  urlExpirySeconds: 15 * 60,
+  /** How long a finished or dead session row is kept after it expires (then DynamoDB TTL deletes it). */
+  rowRetentionSeconds: 7 * 24 * 60 * 60,
+  /** A `completing` session whose lease is older than this may be taken over by another complete call. */
+  completeLeaseSeconds: 120,
+} as const;
+
+export const API_LIMITS = {
+  /** Largest JSON request body any route accepts. */
+  maxBodyBytes: 64 * KiB,
+  /** URLs returned by init without being asked (keeps the response far below Lambda's 6 MB cap). */
+  initialUrlCount: 100,
+  /** Most part URLs one `POST /parts` call may ask for. */
+  maxUrlsPerRequest: 500,
+  maxFilenameLength: 255,
+  maxContentTypeLength: 255,
+} as const;

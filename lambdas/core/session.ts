@@ -1,0 +1,58 @@
+/**
+ * The upload session: its stored shape (one DynamoDB item per session) and its rules.
+ * Pure: no I/O. The table layout lives in aws/table-definition.ts.
+ */
+import type { SessionStatus } from './api.js';
+
+export interface SessionRecord {
+  session_id: string;
+  owner: string;
+  filename: string;
+  content_type: string;
+  object_key: string;
+  upload_id: string;
+  file_size: number;
+  chunk_size: number;
+  total_parts: number;
+  status: SessionStatus;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+  /** Epoch seconds when DynamoDB TTL may delete the row (expiry + retention). */
+  ttl: number;
+  /** Sparse index key: set only while the session is open, so the sweeper reads open sessions only. */
+  open_shard?: string;
+  /** Set while status is `completing`: when the lease was taken. */
+  completing_since?: string;
+  etag?: string;
+  completed_at?: string;
+  aborted_at?: string;
+}
+
+/** Status as callers see it: an open session past its expiry is expired even before the sweeper runs. */
+export function effectiveStatus(s: Pick<SessionRecord, 'status' | 'expires_at'>, now: Date): SessionStatus {
+  if (s.status === 'in_progress' && Date.parse(s.expires_at) <= now.getTime()) return 'expired';
+  return s.status;
+}
+
+/** Statuses a session may move to from each status. */
+export const TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
+  in_progress: ['completing', 'aborted', 'expired'],
+  completing: ['completed', 'in_progress', 'completing'],
+  completed: [],
+  aborted: [],
+  expired: [],
+};
+
+export function canTransition(from: SessionStatus, to: SessionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** True once no further change can happen to the session. */
+export function isFinal(status: SessionStatus): boolean {
+  return TRANSITIONS[status].length === 0;
+}
+
+export function filePath(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}
