@@ -1,0 +1,35 @@
+/** AWS SDK clients built from Config. Created once per Lambda container and reused. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from '../config.js';
+
+/**
+ * `WHEN_REQUIRED`: SDK >= 3.729 otherwise adds CRC32 checksum parameters, which would be signed
+ * into presigned URLs for a body the SDK never saw; S3-compatible stores reject those.
+ */
+function s3Client(endpoint: string | undefined, forcePathStyle: boolean): S3Client {
+  return new S3Client({
+    ...(endpoint ? { endpoint } : {}),
+    forcePathStyle,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+export interface AwsClients {
+  s3: S3Client;
+  /** Signs URLs for the endpoint clients reach (differs from `s3` only behind LocalStack). */
+  presignS3: S3Client;
+  dynamo: DynamoDBDocumentClient;
+}
+
+export function createClients(config: Config): AwsClients {
+  const s3 = s3Client(config.s3Endpoint, config.s3ForcePathStyle);
+  const presignS3 = config.s3PublicEndpoint ? s3Client(config.s3PublicEndpoint, config.s3ForcePathStyle) : s3;
+  const dynamo = DynamoDBDocumentClient.from(
+    new DynamoDBClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+  return { s3, presignS3, dynamo };
+}

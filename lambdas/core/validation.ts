@@ -1,0 +1,81 @@
+/**
+ * Turns untrusted request bodies into checked values, or an ApiError with a clear message.
+ * Pure: the limits come in as arguments (from Config), nothing is read from the environment.
+ */
+import type { z } from 'zod';
+import { ApiError } from './errors.js';
+import { API_LIMITS, S3_LIMITS } from './limits.js';
+import { checkFilename } from './filename.js';
+import { countParts, minimumChunkSize, type PartPlan } from './parts.js';
+import { initRequestSchema, type InitRequest } from './api.js';
+
+export interface UploadLimits {
+  minPartSize: number;
+  maxFileSize: number;
+  defaultChunkSize: number;
+}
+
+/** Parses `body` with `schema`; a mismatch becomes a 400 that names the first bad field. */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
+  throw new ApiError('validation_error', `${where}: ${issue.message}`);
+}
+
+const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=("[^"\r\n]*"|[\w.+-]+))*$/;
+
+export interface CheckedInit {
+  filename: string;
+  contentType: string;
+  plan: PartPlan;
+}
+
+export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
+  const req: InitRequest = parseBody(initRequestSchema, body);
+  const name = checkFilename(req.filename);
+  if (!name.ok) throw new ApiError('validation_error', name.reason);
+
+  const contentType = req.content_type ?? 'application/octet-stream';
+  if (contentType.length > API_LIMITS.maxContentTypeLength || !CONTENT_TYPE.test(contentType)) {
+    throw new ApiError('validation_error', 'content_type must be a media type such as "video/mp4"');
+  }
+
+  const maxFile = Math.min(limits.maxFileSize, S3_LIMITS.maxObjectSize);
+  if (req.file_size > maxFile) {
+    throw new ApiError('file_too_large', `file_size ${req.file_size} exceeds the maximum of ${maxFile} bytes`);
+  }
+
+  const chunkSize = req.chunk_size ?? limits.defaultChunkSize;
+  if (chunkSize < limits.minPartSize) {
+    throw new ApiError('validation_error', `chunk_size must be at least ${limits.minPartSize} bytes`);
+  }
+  if (chunkSize > S3_LIMITS.maxPartSize) {
+    throw new ApiError('validation_error', `chunk_size must be at most ${S3_LIMITS.maxPartSize} bytes`);
+  }
+  const totalParts = countParts(req.file_size, chunkSize);
+  if (totalParts > S3_LIMITS.maxParts) {
+    throw new ApiError(
+      'validation_error',
+      `chunk_size ${chunkSize} splits the file into ${totalParts} parts; S3 allows ${S3_LIMITS.maxParts}. ` +
+        `Use a chunk_size of at least ${minimumChunkSize(req.file_size)} bytes`,
+    );
+  }
+  return { filename: name.filename, contentType, plan: { fileSize: req.file_size, chunkSize, totalParts } };
+}
+
+/** Part numbers asked for in one request: within 1..totalParts, no repeats, not too many. */
+export function checkPartNumbers(partNumbers: readonly number[], totalParts: number): void {
+  if (partNumbers.length > API_LIMITS.maxUrlsPerRequest) {
+    throw new ApiError('validation_error', `at most ${API_LIMITS.maxUrlsPerRequest} parts per request`);
+  }
+  const seen = new Set<number>();
+  for (const n of partNumbers) {
+    if (n < 1 || n > totalParts) {
+      throw new ApiError('validation_error', `part_number ${n} is outside 1..${totalParts}`);
+    }
+    if (seen.has(n)) throw new ApiError('validation_error', `part_number ${n} is repeated`);
+    seen.add(n);
+  }
+}

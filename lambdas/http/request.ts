@@ -1,0 +1,47 @@
+/** Reading an API Gateway HTTP API (payload 2.0) event into checked values. */
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { ApiError } from '../core/errors.js';
+import { isSessionId } from '../core/ids.js';
+import { API_LIMITS } from '../core/limits.js';
+
+/** The caller as the authorizer established it; `anonymous` when the API has no authorizer. */
+export function ownerOf(event: APIGatewayProxyEventV2): string {
+  const ctx = (event.requestContext as { authorizer?: Record<string, unknown> }).authorizer;
+  const lambda = ctx?.lambda as Record<string, unknown> | undefined;
+  const jwt = ctx?.jwt as { claims?: Record<string, unknown> } | undefined;
+  const iam = ctx?.iam as { userArn?: unknown } | undefined;
+  const owner = lambda?.owner ?? jwt?.claims?.sub ?? iam?.userArn;
+  return typeof owner === 'string' && owner.length > 0 ? owner : 'anonymous';
+}
+
+/** The `{session_id}` path parameter, format-checked before anything touches the database. */
+export function sessionIdOf(event: APIGatewayProxyEventV2): string {
+  const id = event.pathParameters?.session_id ?? '';
+  if (!isSessionId(id)) throw new ApiError('validation_error', 'session_id must be 22 base64url characters');
+  return id;
+}
+
+function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === wanted) return v;
+  return undefined;
+}
+
+/** The JSON body; an absent body reads as `{}` so routes whose fields are all optional accept none. */
+export function jsonBody(event: APIGatewayProxyEventV2): unknown {
+  const raw = event.body;
+  if (raw === undefined || raw === null || raw === '') return {};
+  const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  if (Buffer.byteLength(text, 'utf8') > API_LIMITS.maxBodyBytes) {
+    throw new ApiError('payload_too_large', `request body must be at most ${API_LIMITS.maxBodyBytes} bytes`);
+  }
+  const type = header(event, 'content-type');
+  if (type !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError('unsupported_media_type', 'request body must be application/json');
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ApiError('validation_error', 'request body is not valid JSON');
+  }
+}

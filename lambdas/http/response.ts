@@ -1,0 +1,36 @@
+/** The one place where results and errors become HTTP responses. */
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ApiError, isApiError } from '../core/errors.js';
+
+const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** AWS error names that mean "slow down", from DynamoDB and S3. */
+const THROTTLES = new Set([
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'SlowDown',
+  'TooManyRequestsException',
+]);
+
+/** Maps anything thrown to an ApiError; unknown errors become a 500 that reveals nothing. */
+export function toApiError(e: unknown): ApiError {
+  if (isApiError(e)) return e;
+  const name = e instanceof Error ? e.name : '';
+  if (THROTTLES.has(name)) {
+    return new ApiError('too_many_requests', 'the service is busy; retry shortly', {}, { 'Retry-After': '1' });
+  }
+  const fault = (e as { $fault?: string; $metadata?: { httpStatusCode?: number } } | null) ?? null;
+  if (fault?.$fault === 'server' && fault.$metadata?.httpStatusCode !== undefined) {
+    return new ApiError('storage_error', 'a storage service failed; retry shortly', {}, { 'Retry-After': '1' });
+  }
+  return new ApiError('internal_error', 'internal error');
+}
+
+export function errorResponse(error: ApiError): APIGatewayProxyStructuredResultV2 {
+  return json(error.status, { error: error.code, message: error.message, ...error.details }, error.headers);
+}

@@ -1,0 +1,37 @@
+/** What the use cases need from the outside world; handlers build it once per container. */
+import { loadConfig, type Config } from '../config.js';
+import { createClients } from '../aws/clients.js';
+import { SessionStore } from '../aws/session-store.js';
+import { UploadStorage } from '../aws/storage.js';
+import { newSessionId } from '../core/ids.js';
+
+export interface Deps {
+  config: Config;
+  store: SessionStore;
+  storage: UploadStorage;
+  now: () => Date;
+  newId: () => string;
+}
+
+let cached: Deps | undefined;
+
+/** Built lazily (first request), so a bad configuration surfaces as a logged 500, not a crash loop. */
+export function defaultDeps(): Deps {
+  if (!cached) {
+    const config = loadConfig();
+    const clients = createClients(config);
+    cached = {
+      config,
+      store: new SessionStore(clients.dynamo, config.tableName),
+      storage: new UploadStorage(clients.s3, clients.presignS3, config.bucketName),
+      now: () => new Date(),
+      newId: newSessionId,
+    };
+  }
+  return cached;
+}
+
+/** Tests: forget the cached dependencies (e.g. after changing the environment). */
+export function resetDefaultDeps(): void {
+  cached = undefined;
+}

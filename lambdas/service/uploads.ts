@@ -1,0 +1,285 @@
+/**
+ * The use cases behind the HTTP routes. Each takes the caller (owner) and checked input,
+ * applies the session rules, and talks to storage and the table through Deps.
+ */
+import { createHash } from 'node:crypto';
+import type {
+  AbortResponse,
+  CompleteRequest,
+  CompleteResponse,
+  InitResponse,
+  PartUrlRequest,
+  PartUrlResponse,
+  StatusResponse,
+  UploadedPart,
+} from '../core/api.js';
+import { ApiError } from '../core/errors.js';
+import { objectKeyFor } from '../core/filename.js';
+import { API_LIMITS, DEFAULTS } from '../core/limits.js';
+import { missingParts, partSize, planParts } from '../core/parts.js';
+import { effectiveStatus, filePath, type SessionRecord } from '../core/session.js';
+import { checkInit, checkPartNumbers } from '../core/validation.js';
+import { TABLE } from '../aws/table-definition.js';
+import type { MultipartRef } from '../aws/storage.js';
+import type { Deps } from './deps.js';
+
+const iso = (d: Date) => d.toISOString();
+const refOf = (s: SessionRecord): MultipartRef => ({ key: s.object_key, uploadId: s.upload_id });
+
+/** Spreads open sessions over the index's shards by a hash of the id. */
+export function openShardOf(sessionId: string): string {
+  const n = createHash('sha256').update(sessionId).digest().readUInt32BE(0) % TABLE.openSessionsIndex.shards;
+  return `open#${n}`;
+}
+
+export async function initUpload(deps: Deps, owner: string, body: unknown): Promise<InitResponse> {
+  const { config } = deps;
+  const checked = checkInit(body, {
+    minPartSize: config.minPartSize,
+    maxFileSize: config.maxFileSize,
+    defaultChunkSize: DEFAULTS.chunkSize,
+  });
+  const now = deps.now();
+  const sessionId = deps.newId();
+  const key = objectKeyFor(config.objectKeyPrefix, sessionId, checked.filename);
+  const expiresAt = new Date(now.getTime() + config.sessionTtlSeconds * 1000);
+
+  const uploadId = await deps.storage.create(key, checked.contentType, { 'session-id': sessionId });
+  const session: SessionRecord = {
+    session_id: sessionId,
+    owner,
+    filename: checked.filename,
+    content_type: checked.contentType,
+    object_key: key,
+    upload_id: uploadId,
+    file_size: checked.plan.fileSize,
+    chunk_size: checked.plan.chunkSize,
+    total_parts: checked.plan.totalParts,
+    status: 'in_progress',
+    created_at: iso(now),
+    updated_at: iso(now),
+    expires_at: iso(expiresAt),
+    ttl: Math.floor(expiresAt.getTime() / 1000) + DEFAULTS.rowRetentionSeconds,
+    open_shard: openShardOf(sessionId),
+  };
+  try {
+    await deps.store.create(session);
+  } catch (e) {
+    // No row, no upload: never leave an orphaned multipart upload behind.
+    await deps.storage.abort({ key, uploadId }).catch(() => undefined);
+    throw e;
+  }
+
+  const expiresIn = urlLifetime(deps, session);
+  const first = Math.min(session.total_parts, API_LIMITS.initialUrlCount);
+  const parts = await Promise.all(
+    Array.from({ length: first }, (_, i) => deps.storage.presignPart(refOf(session), i + 1, expiresIn)),
+  );
+  return {
+    session_id: sessionId,
+    total_parts: session.total_parts,
+    chunk_size: session.chunk_size,
+    expires_at: session.expires_at,
+    url_expires_in: expiresIn,
+    parts,
+  };
+}
+
+export async function presignParts(deps: Deps, owner: string, sessionId: string, req: PartUrlRequest): Promise<PartUrlResponse> {
+  const session = await loadOwned(deps, owner, sessionId);
+  requireOpen(session, deps.now());
+  checkPartNumbers(
+    req.parts.map((p) => p.part_number),
+    session.total_parts,
+  );
+  const expiresIn = urlLifetime(deps, session);
+  const parts = await Promise.all(
+    req.parts.map((p) => deps.storage.presignPart(refOf(session), p.part_number, expiresIn, p.md5)),
+  );
+  return { session_id: sessionId, url_expires_in: expiresIn, parts };
+}
+
+export async function getStatus(deps: Deps, owner: string, sessionId: string): Promise<StatusResponse> {
+  const session = await loadOwned(deps, owner, sessionId);
+  const status = effectiveStatus(session, deps.now());
+  let uploaded: UploadedPart[] = [];
+  if (status === 'completed') {
+    const plan = planOf(session);
+    uploaded = Array.from({ length: session.total_parts }, (_, i) => ({
+      part_number: i + 1,
+      size: partSize(plan, i + 1),
+      etag: '',
+    }));
+  } else if (status === 'in_progress' || status === 'completing') {
+    uploaded = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+  }
+  return {
+    session_id: session.session_id,
+    filename: session.filename,
+    file_size: session.file_size,
+    chunk_size: session.chunk_size,
+    total_parts: session.total_parts,
+    completed_parts: uploaded.map((p) => p.part_number),
+    uploaded_parts: status === 'completed' ? [] : uploaded,
+    bytes_uploaded: uploaded.reduce((sum, p) => sum + p.size, 0),
+    status,
+    created_at: session.created_at,
+    expires_at: session.expires_at,
+    ...(status === 'completed' ? { file_path: filePath(deps.storage.bucket, session.object_key), etag: session.etag ?? '' } : {}),
+  };
+}
+
+export async function completeUpload(
+  deps: Deps,
+  owner: string,
+  sessionId: string,
+  req: CompleteRequest,
+): Promise<CompleteResponse> {
+  const session = await loadOwned(deps, owner, sessionId);
+  const now = deps.now();
+  const status = effectiveStatus(session, now);
+  if (status === 'completed') return completedResponse(deps, session);
+  if (status !== 'in_progress' && !(status === 'completing' && leaseIsStale(session, now))) {
+    throw stateError(session, now);
+  }
+
+  const parts = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+  checkPartsComplete(session, parts, req);
+
+  const lease = await deps.store.beginCompleting(sessionId, iso(now), iso(new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000)));
+  if (!lease.ok) return answerLostRace(deps, lease.current, now);
+  const leaseSince = lease.session.completing_since!;
+
+  const outcome = await deps.storage.complete(refOf(session), parts).catch(async (e: unknown) => {
+    await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+    throw e;
+  });
+  let etag: string;
+  if (outcome.ok) {
+    etag = outcome.etag;
+  } else if (outcome.reason === 'no_such_upload') {
+    // An earlier completer may have finished in S3 and died before writing the table.
+    const head = await deps.storage.head(session.object_key);
+    if (!head || head.size !== session.file_size) {
+      await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+      throw new ApiError('session_aborted', 'the multipart upload no longer exists in storage');
+    }
+    etag = head.etag;
+  } else {
+    await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+    throw new ApiError('part_mismatch', `storage refused the parts: ${outcome.message}`);
+  }
+
+  const done = await deps.store.markCompleted(sessionId, leaseSince, etag, iso(deps.now()));
+  if (!done.ok) return answerLostRace(deps, done.current, deps.now());
+  return completedResponse(deps, done.session);
+}
+
+export async function abortUpload(deps: Deps, owner: string, sessionId: string): Promise<AbortResponse> {
+  const session = await loadOwned(deps, owner, sessionId);
+  const now = deps.now();
+  if (session.status === 'aborted') {
+    // A repeat: make sure storage is clean (the first call may have died after the table write).
+    await deps.storage.abort(refOf(session));
+    throw stateError(session, now);
+  }
+  const result = await deps.store.markAborted(sessionId, iso(now));
+  if (!result.ok) throw stateError(result.current ?? session, now);
+  await deps.storage.abort(refOf(session));
+  return { session_id: sessionId, status: 'aborted' };
+}
+
+// --- rules shared by the use cases -------------------------------------------------------
+
+async function loadOwned(deps: Deps, owner: string, sessionId: string): Promise<SessionRecord> {
+  const session = await deps.store.get(sessionId);
+  // Another owner's session answers exactly like a missing one: no existence leak.
+  if (!session || session.owner !== owner) throw new ApiError('not_found', `no upload session ${sessionId}`);
+  return session;
+}
+
+function requireOpen(session: SessionRecord, now: Date): void {
+  if (effectiveStatus(session, now) !== 'in_progress') throw stateError(session, now);
+}
+
+function stateError(session: SessionRecord, now: Date): ApiError {
+  const status = effectiveStatus(session, now);
+  switch (status) {
+    case 'completed':
+      return new ApiError('session_completed', 'the upload is already completed');
+    case 'aborted':
+      return new ApiError('session_aborted', 'the upload was aborted');
+    case 'expired':
+      return new ApiError('session_expired', `the upload session expired at ${session.expires_at}`);
+    case 'completing':
+      return new ApiError('session_busy', 'the upload is being completed; retry shortly', {}, { 'Retry-After': '2' });
+    case 'in_progress':
+      return new ApiError('session_busy', 'the upload changed state concurrently; retry', {}, { 'Retry-After': '1' });
+  }
+}
+
+function leaseIsStale(session: SessionRecord, now: Date): boolean {
+  const since = session.completing_since ? Date.parse(session.completing_since) : 0;
+  return now.getTime() - since > DEFAULTS.completeLeaseSeconds * 1000;
+}
+
+function planOf(session: SessionRecord) {
+  return planParts(session.file_size, session.chunk_size);
+}
+
+/** Every part present, each of exactly its planned size, and matching the client's ETags if given. */
+function checkPartsComplete(session: SessionRecord, parts: readonly UploadedPart[], req: CompleteRequest): void {
+  const missing = missingParts(
+    session.total_parts,
+    parts.map((p) => p.part_number),
+  );
+  if (missing.length > 0) {
+    throw new ApiError('missing_parts', `${missing.length} of ${session.total_parts} parts are missing`, {
+      missing_parts: missing,
+    });
+  }
+  const plan = planOf(session);
+  const wrong = parts.filter((p) => p.size !== partSize(plan, p.part_number));
+  if (wrong.length > 0) {
+    throw new ApiError('part_mismatch', `${wrong.length} parts have the wrong size; upload them again`, {
+      mismatched_parts: wrong.map((p) => p.part_number),
+    });
+  }
+  if (req.parts) {
+    const stored = new Map(parts.map((p) => [p.part_number, p.etag]));
+    const differing = req.parts.filter((p) => stored.get(p.part_number) !== normalizeEtag(p.etag));
+    if (differing.length > 0) {
+      throw new ApiError('part_mismatch', `${differing.length} parts differ from the client's ETags; upload them again`, {
+        mismatched_parts: differing.map((p) => p.part_number),
+      });
+    }
+  }
+}
+
+/** ETags are quoted hex; accept the client's either way. */
+function normalizeEtag(etag: string): string {
+  return etag.startsWith('"') ? etag : `"${etag}"`;
+}
+
+/** Another caller changed the session first: answer from what it left. */
+function answerLostRace(deps: Deps, current: SessionRecord | undefined, now: Date): CompleteResponse {
+  if (!current) throw new ApiError('not_found', 'the upload session disappeared');
+  if (current.status === 'completed') return completedResponse(deps, current);
+  throw stateError(current, now);
+}
+
+function completedResponse(deps: Deps, session: SessionRecord): CompleteResponse {
+  return {
+    session_id: session.session_id,
+    status: 'completed',
+    file_path: filePath(deps.storage.bucket, session.object_key),
+    size: session.file_size,
+    etag: session.etag ?? '',
+  };
+}
+
+/** A URL never outlives its session. */
+function urlLifetime(deps: Deps, session: SessionRecord): number {
+  const left = Math.floor((Date.parse(session.expires_at) - deps.now().getTime()) / 1000);
+  return Math.max(1, Math.min(deps.config.urlExpirySeconds, left));
+}
