@@ -1,10 +1,14 @@
 /** EventBridge-scheduled sweeper: expires abandoned sessions and aborts their uploads. */
-import { logger } from '../observability.js';
+import { logger, publishMetrics } from '../observability.js';
 import { defaultDeps } from '../service/deps.js';
 import { sweepExpired, type SweepResult } from '../service/sweeper.js';
 
 export async function handler(): Promise<SweepResult> {
-  const result = await sweepExpired(defaultDeps());
-  logger.info('sweep finished', { ...result });
-  return result;
+  try {
+    const result = await sweepExpired(defaultDeps());
+    logger.info('sweep finished', { ...result });
+    return result;
+  } finally {
+    publishMetrics();
+  }
 }

@@ -4,7 +4,7 @@ import { defaultDeps, type Deps } from '../service/deps.js';
 import { errorResponse, json, toApiError } from './response.js';
 import { ownerOf } from './request.js';
 import type { RouteId } from './routes.js';
-import { logger } from '../observability.js';
+import { logger, publishMetrics } from '../observability.js';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2;
@@ -28,6 +28,8 @@ export function httpHandler(route: RouteId, logic: RouteLogic, getDeps: () => De
       if (error.status >= 500) logger.error('request failed', { ...fields, error: e as Error });
       else logger.info('request rejected', { ...fields, reason: error.message });
       return errorResponse(error);
+    } finally {
+      publishMetrics();
     }
   };
 }

@@ -4,6 +4,8 @@ import { createClients } from '../aws/clients.js';
 import { SessionStore } from '../aws/session-store.js';
 import { UploadStorage } from '../aws/storage.js';
 import { newSessionId } from '../core/ids.js';
+import { recordUploadEvent } from '../observability.js';
+import type { UploadEventSink } from './events.js';
 
 export interface Deps {
   config: Config;
@@ -11,6 +13,8 @@ export interface Deps {
   storage: UploadStorage;
   now: () => Date;
   newId: () => string;
+  /** Where use cases report what happened (metrics). */
+  events: UploadEventSink;
 }
 
 let cached: Deps | undefined;
@@ -26,6 +30,7 @@ export function defaultDeps(): Deps {
       storage: new UploadStorage(clients.s3, clients.presignS3, config.bucketName),
       now: () => new Date(),
       newId: newSessionId,
+      events: recordUploadEvent,
     };
   }
   return cached;

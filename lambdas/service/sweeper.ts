@@ -25,7 +25,7 @@ export async function sweepExpired(deps: Deps, opts: { pageSize?: number; maxSes
       const page = await deps.store.listExpired(`open#${shard}`, now, pageSize, startKey);
       startKey = page.nextKey;
       for (const candidate of page.sessions) {
-        if (result.examined >= maxSessions) return result;
+        if (result.examined >= maxSessions) return report(deps, result);
         result.examined++;
         const marked = await deps.store.markExpired(candidate.session_id, now);
         if (!marked.ok) {
@@ -42,5 +42,10 @@ export async function sweepExpired(deps: Deps, opts: { pageSize?: number; maxSes
       }
     } while (startKey);
   }
+  return report(deps, result);
+}
+
+function report(deps: Deps, result: SweepResult): SweepResult {
+  if (result.expired > 0) deps.events({ type: 'expired', count: result.expired });
   return result;
 }

@@ -70,6 +70,7 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
     throw e;
   }
 
+  deps.events({ type: 'started', fileSize: session.file_size, totalParts: session.total_parts });
   const expiresIn = urlLifetime(deps, session);
   const first = Math.min(session.total_parts, API_LIMITS.initialUrlCount);
   const parts = await Promise.all(
@@ -172,6 +173,11 @@ export async function completeUpload(
 
   const done = await deps.store.markCompleted(sessionId, leaseSince, etag, iso(deps.now()));
   if (!done.ok) return answerLostRace(deps, done.current, deps.now());
+  deps.events({
+    type: 'completed',
+    bytes: session.file_size,
+    durationMs: Date.parse(done.session.completed_at ?? '') - Date.parse(session.created_at),
+  });
   return completedResponse(deps, done.session);
 }
 
@@ -186,6 +192,7 @@ export async function abortUpload(deps: Deps, owner: string, sessionId: string):
   const result = await deps.store.markAborted(sessionId, iso(now));
   if (!result.ok) throw stateError(result.current ?? session, now);
   await deps.storage.abort(refOf(session));
+  deps.events({ type: 'aborted' });
   return { session_id: sessionId, status: 'aborted' };
 }
 

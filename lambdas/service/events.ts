@@ -1,0 +1,8 @@
+/** What happened to an upload, as the use cases report it; observability turns these into metrics. */
+export type UploadEvent =
+  | { type: 'started'; fileSize: number; totalParts: number }
+  | { type: 'completed'; bytes: number; durationMs: number }
+  | { type: 'aborted' }
+  | { type: 'expired'; count: number };
+
+export type UploadEventSink = (event: UploadEvent) => void;
