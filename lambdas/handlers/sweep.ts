@@ -1,5 +1,5 @@
 /** EventBridge-scheduled sweeper: expires abandoned sessions and aborts their uploads. */
-import { logger, publishMetrics } from '../observability.js';
+import { logger, flushMetrics } from '../observability.js';
 import { defaultDeps } from '../service/deps.js';
 import { sweepExpired, type SweepResult } from '../service/sweeper.js';
 
@@ -9,6 +9,6 @@ export async function handler(): Promise<SweepResult> {
     logger.info('sweep finished', { ...result });
     return result;
   } finally {
-    publishMetrics();
+    flushMetrics();
   }
 }

@@ -4,7 +4,7 @@ import { defaultDeps, type Deps } from '../service/deps.js';
 import { errorResponse, json, toApiError } from './response.js';
 import { ownerOf } from './request.js';
 import type { RouteId } from './routes.js';
-import { logger, publishMetrics } from '../observability.js';
+import { logger, flushMetrics } from '../observability.js';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2;
@@ -29,7 +29,7 @@ export function httpHandler(route: RouteId, logic: RouteLogic, getDeps: () => De
       else logger.info('request rejected', { ...fields, reason: error.message });
       return errorResponse(error);
     } finally {
-      publishMetrics();
+      flushMetrics();
     }
   };
 }

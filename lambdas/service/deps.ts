@@ -4,7 +4,7 @@ import { createClients } from '../aws/clients.js';
 import { SessionStore } from '../aws/session-store.js';
 import { UploadStorage } from '../aws/storage.js';
 import { newSessionId } from '../core/ids.js';
-import { recordUploadEvent } from '../observability.js';
+import { recordUploadEvent } from './event-metrics.js';
 import type { UploadEventSink } from './events.js';
 
 export interface Deps {

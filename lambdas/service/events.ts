@@ -1,6 +1,7 @@
 /** What happened to an upload, as the use cases report it; observability turns these into metrics. */
 export type UploadEvent =
   | { type: 'started'; fileSize: number; totalParts: number }
+  | { type: 'urls_issued'; count: number }
   | { type: 'completed'; bytes: number; durationMs: number }
   | { type: 'aborted' }
   | { type: 'expired'; count: number };

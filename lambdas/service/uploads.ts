@@ -76,6 +76,7 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
   const parts = await Promise.all(
     Array.from({ length: first }, (_, i) => deps.storage.presignPart(refOf(session), i + 1, expiresIn)),
   );
+  deps.events({ type: 'urls_issued', count: parts.length });
   return {
     session_id: sessionId,
     total_parts: session.total_parts,
@@ -97,6 +98,7 @@ export async function presignParts(deps: Deps, owner: string, sessionId: string,
   const parts = await Promise.all(
     req.parts.map((p) => deps.storage.presignPart(refOf(session), p.part_number, expiresIn, p.md5)),
   );
+  deps.events({ type: 'urls_issued', count: parts.length });
   return { session_id: sessionId, url_expires_in: expiresIn, parts };
 }
 
