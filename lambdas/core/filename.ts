@@ -6,7 +6,6 @@ import { API_LIMITS } from './limits.js';
 
 // C0 and C1 control characters, DEL, and Unicode line/paragraph separators and bidi overrides,
 // which make logs and consoles lie about a name.
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
 export type FilenameCheck = { ok: true; filename: string } | { ok: false; reason: string };
