@@ -1,0 +1,184 @@
+/**
+ * The HTTP API against real storage and a real table (the local cloud, or a deployed stack):
+ * presigned PUTs checked by S3 itself, completion rules, idempotency, races, abort.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { MiB } from '../../lambdas/core/limits.js';
+import { loadEndpoints, s3ClientFor, type Endpoints } from './helpers/endpoints.js';
+
+let ep: Endpoints;
+beforeAll(() => {
+  ep = loadEndpoints();
+});
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${ep.api_url}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(ep.token ? { authorization: `Bearer ${ep.token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function init(size: number, filename = 'data.bin') {
+  const r = await api('POST', '/upload/init', { filename, file_size: size, content_type: 'application/octet-stream' });
+  expect(r.status).toBe(201);
+  return r.body as { session_id: string; total_parts: number; chunk_size: number; parts: { part_number: number; url: string }[] };
+}
+
+/** Asks for an MD5-bound URL and PUTs the part; returns S3's answer. */
+async function putPart(sessionId: string, partNumber: number, bytes: Buffer, claimed = md5(bytes)) {
+  const r = await api('POST', `/upload/${sessionId}/parts`, { parts: [{ part_number: partNumber, md5: claimed }] });
+  expect(r.status).toBe(200);
+  const part = r.body.parts[0];
+  const res = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes });
+  return { status: res.status, etag: res.headers.get('etag'), text: await res.text() };
+}
+
+function split(data: Buffer, chunk: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let off = 0; off < data.length; off += chunk) out.push(data.subarray(off, off + chunk));
+  return out.length ? out : [Buffer.alloc(0)];
+}
+
+async function readObject(filePath: string): Promise<Buffer> {
+  const [, , bucket, ...key] = filePath.split('/');
+  const out = await s3ClientFor(ep).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  return Buffer.from(await out.Body!.transformToByteArray());
+}
+
+describe('upload through presigned part URLs', () => {
+  const data = randomBytes(11 * MiB + 12345);
+  const chunks = split(data, 5 * MiB);
+  let sid: string;
+
+  test('init splits the file by the S3 rules and hands out the first URLs', async () => {
+    const s = await init(data.length, 'report.bin');
+    sid = s.session_id;
+    expect(s.total_parts).toBe(3);
+    expect(s.chunk_size).toBe(5 * MiB);
+    expect(s.parts).toHaveLength(3);
+  });
+
+  test('storage rejects a body that does not match the MD5 bound into the URL', async () => {
+    const corrupted = Buffer.from(chunks[0]!);
+    corrupted[100] = corrupted[100]! ^ 0xff;
+    const r = await putPart(sid, 1, corrupted, md5(chunks[0]!));
+    expect(r.status).toBe(400);
+    expect(r.text).toContain('BadDigest');
+  });
+
+  test('a URL whose signature was tampered with is refused', async () => {
+    const r = await api('POST', `/upload/${sid}/parts`, { parts: [{ part_number: 1 }] });
+    const url = new URL(r.body.parts[0].url);
+    url.searchParams.set('partNumber', '2');
+    const res = await fetch(url, { method: 'PUT', body: chunks[1]! });
+    expect(res.status).toBe(403);
+  });
+
+  test('status lists what storage holds; complete with missing parts is 409 and names them', async () => {
+    expect((await putPart(sid, 1, chunks[0]!)).status).toBe(200);
+    const st = await api('GET', `/upload/${sid}/status`);
+    expect(st.status).toBe(200);
+    expect(st.body).toMatchObject({ status: 'in_progress', completed_parts: [1], bytes_uploaded: 5 * MiB, total_parts: 3 });
+    const r = await api('POST', `/upload/${sid}/complete`);
+    expect(r.status).toBe(409);
+    expect(r.body).toMatchObject({ error: 'missing_parts', missing_parts: [2, 3] });
+  });
+
+  test('complete assembles the exact bytes; a repeat returns the same result', async () => {
+    expect((await putPart(sid, 2, chunks[1]!)).status).toBe(200);
+    expect((await putPart(sid, 3, chunks[2]!)).status).toBe(200);
+    const first = await api('POST', `/upload/${sid}/complete`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ status: 'completed', size: data.length, session_id: sid });
+    expect(first.body.file_path).toMatch(new RegExp(`^s3://${ep.bucket}/.+/${sid}/report\\.bin$`));
+    const expectedEtag = `"${createHash('md5').update(Buffer.concat(chunks.map((c) => createHash('md5').update(c).digest()))).digest('hex')}-3"`;
+    expect(first.body.etag).toBe(expectedEtag);
+    expect(sha256(await readObject(first.body.file_path))).toBe(sha256(data));
+
+    const again = await api('POST', `/upload/${sid}/complete`);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    const st = await api('GET', `/upload/${sid}/status`);
+    expect(st.body).toMatchObject({ status: 'completed', bytes_uploaded: data.length, completed_parts: [1, 2, 3] });
+  });
+
+  test('a completed upload hands out no URLs and cannot be aborted', async () => {
+    expect((await api('POST', `/upload/${sid}/parts`, { parts: [{ part_number: 1 }] })).status).toBe(409);
+    expect((await api('DELETE', `/upload/${sid}`)).status).toBe(409);
+  });
+});
+
+test('a part of the wrong size is refused at complete, not stored as a corrupt object', async () => {
+  const s = await init(10 * MiB);
+  expect((await putPart(s.session_id, 1, randomBytes(5 * MiB - 1))).status).toBe(200);
+  expect((await putPart(s.session_id, 2, randomBytes(5 * MiB))).status).toBe(200);
+  const r = await api('POST', `/upload/${s.session_id}/complete`);
+  expect(r.status).toBe(409);
+  expect(r.body).toMatchObject({ error: 'part_mismatch', mismatched_parts: [1] });
+  // Re-sending the part fixes it: the session stayed open.
+  expect((await putPart(s.session_id, 1, randomBytes(5 * MiB))).status).toBe(200);
+  expect((await api('POST', `/upload/${s.session_id}/complete`)).status).toBe(200);
+});
+
+test('concurrent completes end in one object and agree on it', async () => {
+  const data = randomBytes(6 * MiB);
+  const s = await init(data.length);
+  const chunks = split(data, 5 * MiB);
+  await Promise.all(chunks.map((c, i) => putPart(s.session_id, i + 1, c)));
+  const results = await Promise.all(Array.from({ length: 6 }, () => api('POST', `/upload/${s.session_id}/complete`)));
+  const ok = results.filter((r) => r.status === 200);
+  expect(ok.length).toBeGreaterThan(0);
+  for (const r of results) {
+    if (r.status !== 200) expect(r.body.error).toBe('session_busy');
+  }
+  expect(new Set(ok.map((r) => r.body.etag)).size).toBe(1);
+  const final = await api('POST', `/upload/${s.session_id}/complete`);
+  expect(final.status).toBe(200);
+  expect(final.body.etag).toBe(ok[0]!.body.etag);
+  expect(sha256(await readObject(final.body.file_path))).toBe(sha256(data));
+});
+
+test('a 0-byte file uploads as one empty part', async () => {
+  const s = await init(0, 'empty.txt');
+  expect(s.total_parts).toBe(1);
+  expect((await putPart(s.session_id, 1, Buffer.alloc(0))).status).toBe(200);
+  const r = await api('POST', `/upload/${s.session_id}/complete`);
+  expect(r.status).toBe(200);
+  expect(r.body.size).toBe(0);
+  const [, , bucket, ...key] = (r.body.file_path as string).split('/');
+  const head = await s3ClientFor(ep).send(new HeadObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  expect(head.ContentLength).toBe(0);
+});
+
+test('abort removes the multipart upload; the session then refuses everything', async () => {
+  const s = await init(12 * MiB);
+  expect((await putPart(s.session_id, 1, randomBytes(5 * MiB))).status).toBe(200);
+  const r = await api('DELETE', `/upload/${s.session_id}`);
+  expect(r.status).toBe(200);
+  expect(r.body).toEqual({ session_id: s.session_id, status: 'aborted' });
+
+  const uploads = await s3ClientFor(ep).send(new ListMultipartUploadsCommand({ Bucket: ep.bucket }));
+  expect((uploads.Uploads ?? []).map((u) => u.Key)).not.toContainEqual(expect.stringContaining(s.session_id));
+  expect((await api('GET', `/upload/${s.session_id}/status`)).body.status).toBe('aborted');
+  expect((await api('POST', `/upload/${s.session_id}/parts`, { parts: [{ part_number: 2 }] })).status).toBe(410);
+  expect((await api('POST', `/upload/${s.session_id}/complete`)).status).toBe(410);
+  expect((await api('DELETE', `/upload/${s.session_id}`)).status).toBe(410);
+});
+
+test('unknown sessions, malformed ids, bad bodies and unknown routes get clear 4xx', async () => {
+  const unknown = await api('GET', '/upload/AAAAAAAAAAAAAAAAAAAAAA/status');
+  expect([unknown.status, unknown.body.error]).toEqual([404, 'not_found']);
+  const malformed = await api('GET', '/upload/not-an-id/status');
+  expect([malformed.status, malformed.body.error]).toEqual([400, 'validation_error']);
+  const bad = await api('POST', '/upload/init', { filename: 'a', file_size: -5 });
+  expect(bad.status).toBe(400);
+  expect(typeof bad.body.message).toBe('string');
+  expect((await api('GET', '/nope')).status).toBe(404);
+});
