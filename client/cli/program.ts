@@ -1,0 +1,314 @@
+/**
+ * The `mpu` command line: argument parsing and output. All upload logic is in the library
+ * (client/index.ts); this maps flags to options, events to lines, errors to exit codes.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { StatusResponse } from '../../lambdas/core/api.js';
+import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
+import { resolveApi, type Env } from '../config.js';
+import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
+import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
+import { noProgress, plainProgress, ttyProgress, type ProgressView } from './progress-view.js';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  env: Env;
+  cwd: string;
+  /** Ctrl-C handling: the CLI registers its handler here (process.on in real use). */
+  onSignal?: (handler: () => void) => () => void;
+  /** Immediate exit on a second Ctrl-C. */
+  exit?: (code: number) => never;
+}
+
+export interface GlobalFlags {
+  api?: string;
+  token?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export interface UploadFlags extends GlobalFlags {
+  chunkSize?: number;
+  concurrency: number;
+  resume?: string;
+  restart?: boolean;
+  limitRate?: number;
+  retries?: number;
+  stallTimeout?: number;
+  contentType?: string;
+  progress: boolean;
+}
+
+const sizeArg = (v: string): number => {
+  try {
+    return parseSize(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+};
+
+const intArg =
+  (min: number, max: number) =>
+  (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    success
+  1    failed (see message)
+  2    usage error, or no API configured
+  3    the file does not match the session (changed since, or while uploading)
+  4    the session cannot be used (unknown, aborted, expired, completed with other content)
+  5    API or storage unreachable or overloaded after all retries
+  6    the API refused the credentials
+  7    the stored object's ETag does not match the file
+  130  interrupted (Ctrl-C); the session is kept, resume it with --resume`;
+
+/** Runs the CLI; resolves with the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const say = (line: string) => io.stderr.write(`${line}\n`);
+
+  const program = new Command('mpu')
+    .description('Fast, resumable multipart uploads into S3 through the upload API.')
+    .showHelpAfterError('(mpu --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+
+  const common = (c: Command) =>
+    c
+      .option('--api <url>', 'API base URL (default: $MPU_API_URL, then .local/endpoints.json)')
+      .option('--token <token>', 'API bearer token (default: $MPU_TOKEN, then the config file)')
+      .option('--json', 'print one JSON object per result on stdout')
+      .option('-q, --quiet', 'print only results and errors')
+      .option('-v, --verbose', 'print every part, retry and URL refresh');
+
+  common(
+    program
+      .command('upload')
+      .description('upload files (or resume an interrupted upload)')
+      .argument('<files...>', 'files to upload')
+      .addOption(new Option('--chunk-size <size>', 'part size, e.g. 5MiB, 8MB, 1048576 (the server may raise it)').argParser(sizeArg))
+      .addOption(new Option('-c, --concurrency <n>', 'parts in flight at once').argParser(intArg(1, 64)).default(4))
+      .option('--resume <session_id>', 'continue this session: send only the parts storage lacks')
+      .option('--restart', 'start a new session even if an interrupted one exists for the file')
+      .addOption(new Option('--limit-rate <size>', 'upper bound on upload speed per second, e.g. 20MiB').argParser(sizeArg))
+      .addOption(new Option('--retries <n>', 'attempts per request for transient failures').argParser(intArg(1, 100)))
+      .addOption(new Option('--stall-timeout <seconds>', 'retry a request without progress for this long').argParser(intArg(1, 3600)))
+      .option('--content-type <type>', 'Content-Type of the stored object')
+      .option('--no-progress', 'no progress display'),
+  ).action(async (files: string[], flags: UploadFlags) => {
+    exitCode = await uploadCommand(files, flags, io);
+  });
+
+  common(program.command('status').description('show a session as storage sees it').argument('<session_id>')).action(
+    async (id: string, flags: GlobalFlags) => {
+      exitCode = await guard(io, flags, async () => {
+        const api = resolveApi(flags, io.env, io.cwd);
+        const s = await getStatus(id, { apiUrl: api.apiUrl, token: api.token });
+        io.stdout.write(flags.json ? `${JSON.stringify(s)}\n` : formatStatus(s));
+      });
+    },
+  );
+
+  common(program.command('abort').description('abort a session and delete its stored parts').argument('<session_id>')).action(
+    async (id: string, flags: GlobalFlags) => {
+      exitCode = await guard(io, flags, async () => {
+        const api = resolveApi(flags, io.env, io.cwd);
+        const r = await abortSession(id, { apiUrl: api.apiUrl, token: api.token });
+        io.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `aborted session ${r.session_id}\n`);
+      });
+    },
+  );
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are exits with 0; everything else commander reports is a usage error.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const e = toMpuError(err);
+    say(`mpu: ${e.message}`);
+    return e.exitCode;
+  }
+  void say;
+  return exitCode;
+}
+
+/** Runs a simple command; prints a failure as one line (and a JSON object with --json). */
+async function guard(io: CliIo, flags: GlobalFlags, fn: () => Promise<void>): Promise<number> {
+  try {
+    await fn();
+    return EXIT.ok;
+  } catch (err) {
+    const e = toMpuError(err);
+    io.stderr.write(`mpu: ${e.message}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify(errorJson(e))}\n`);
+    return e.exitCode;
+  }
+}
+
+async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Promise<number> {
+  const info = (line: string) => {
+    if (!flags.quiet) view.log(`mpu: ${line}`);
+  };
+  let view: ProgressView = noProgress((l) => io.stderr.write(`${l}\n`));
+  if (flags.resume && files.length !== 1) {
+    io.stderr.write('mpu: --resume takes exactly one file\n');
+    return EXIT.usage;
+  }
+  let api;
+  try {
+    api = resolveApi(flags, io.env, io.cwd);
+  } catch (err) {
+    const e = toMpuError(err);
+    io.stderr.write(`mpu: ${e.message}\n`);
+    return e.exitCode;
+  }
+  if (flags.verbose) info(`API ${api.apiUrl} (from ${api.source})`);
+
+  // Ctrl-C: the first stops new parts and lets the ones in flight finish; the second quits now.
+  const stop = new AbortController();
+  let current: { file: string; sessionId?: string } | undefined;
+  let interrupts = 0;
+  const offSignal = io.onSignal?.(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      view.log('mpu: stopping: finishing parts in flight (Ctrl-C again to quit now)');
+      stop.abort();
+      return;
+    }
+    view.stop();
+    if (current?.sessionId) io.stderr.write(`mpu: interrupted; resume with: ${resumeCommand(current.file, current.sessionId)}\n`);
+    (io.exit ?? process.exit)(EXIT.interrupted);
+  });
+
+  let exitCode: number = EXIT.ok;
+  try {
+    for (const file of files) {
+      if (stop.signal.aborted) break;
+      current = { file };
+      const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
+      view =
+        flags.quiet || !flags.progress || flags.json
+          ? noProgress((l) => io.stderr.write(`${l}\n`))
+          : stderrTty
+            ? ttyProgress(file, io.stderr as NodeJS.WriteStream)
+            : plainProgress(`mpu: ${file}`, (l) => io.stderr.write(`${l}\n`));
+      const onEvent = (e: UploadEvent) => {
+        if (e.type === 'session') {
+          current!.sessionId = e.session_id;
+          // Printed first thing, so even a killed run can be resumed.
+          const what = e.resumed
+            ? `resuming session ${e.session_id}: ${e.stored_parts}/${e.total_parts} parts stored`
+            : `session ${e.session_id}`;
+          info(`${file}: ${what} (${formatBytes(e.file_size)}, ${e.total_parts} parts of ${formatBytes(e.chunk_size)})`);
+          if (!flags.quiet) view.log(`mpu: resume with: ${resumeCommand(file, e.session_id)}`);
+        } else if (e.type === 'verified') {
+          info(`verified ${e.parts} stored parts (${formatBytes(e.bytes)}) against the file in ${formatDuration(e.ms)}`);
+        } else if (flags.verbose) {
+          if (e.type === 'part') info(`part ${e.part_number} stored (${formatBytes(e.size)}, ${e.ms} ms, attempt ${e.attempts})`);
+          else if (e.type === 'retry') info(`retrying ${e.what} in ${e.delay_ms} ms (attempt ${e.attempt} failed: ${e.reason})`);
+          else if (e.type === 'refresh') info(`fresh URL for part ${e.part_number} (${e.reason})`);
+          else if (e.type === 'completing') info(`completing (${e.parts} parts)`);
+        }
+        if (e.type === 'stopping' && flags.verbose) info('no new parts will be started');
+      };
+      try {
+        const r = await upload({
+          file,
+          apiUrl: api.apiUrl,
+          token: api.token,
+          chunkSize: flags.chunkSize,
+          concurrency: flags.concurrency,
+          resumeSessionId: flags.resume,
+          contentType: flags.contentType,
+          signal: stop.signal,
+          onEvent,
+          onProgress: (p) => view.update(p),
+          ...(flags.retries ? { retry: { maxAttempts: flags.retries } } : {}),
+          ...(flags.stallTimeout ? { stallTimeoutMs: flags.stallTimeout * 1000 } : {}),
+          ...(flags.limitRate ? { rateLimit: flags.limitRate } : {}),
+        });
+        view.stop();
+        io.stdout.write(flags.json ? `${JSON.stringify(resultJson(r))}\n` : formatResult(r, flags.quiet === true));
+      } catch (err) {
+        view.stop();
+        const e = toMpuError(err);
+        if (e.sessionId) current.sessionId = e.sessionId;
+        if (e instanceof InterruptedError) {
+          io.stderr.write(`mpu: interrupted after ${e.partsSent} more parts; resume with: ${resumeCommand(file, e.sessionId!)}\n`);
+        } else {
+          io.stderr.write(`mpu: ${file}: ${e.message}\n`);
+          if (current.sessionId && e.exitCode !== EXIT.session && e.exitCode !== EXIT.fileMismatch && !flags.quiet) {
+            io.stderr.write(`mpu: the session is kept; resume with: ${resumeCommand(file, current.sessionId)}\n`);
+          }
+        }
+        if (flags.json) io.stdout.write(`${JSON.stringify({ file, ...errorJson(e) })}\n`);
+        if (exitCode === EXIT.ok) exitCode = e.exitCode;
+        if (e instanceof InterruptedError) break;
+      }
+    }
+  } finally {
+    offSignal?.();
+  }
+  return exitCode;
+}
+
+function resumeCommand(file: string, sessionId: string): string {
+  return `mpu upload ${shellQuote(file)} --resume ${sessionId}`;
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function resultJson(r: UploadResult): Record<string, unknown> {
+  return { ok: true, ...r, mib_per_s: Number(((r.bytes_sent / 1048576) / Math.max(0.001, r.timings.upload_ms / 1000)).toFixed(1)) };
+}
+
+function errorJson(e: MpuError): Record<string, unknown> {
+  return {
+    ok: false,
+    error: e.code,
+    message: e.message,
+    exit_code: e.exitCode,
+    ...(e.sessionId ? { session_id: e.sessionId } : {}),
+    ...(e instanceof InterruptedError ? { parts_sent: e.partsSent } : {}),
+  };
+}
+
+function formatResult(r: UploadResult, quiet: boolean): string {
+  const head = `${r.file} -> ${r.file_path}`;
+  if (quiet) return `${head}\n`;
+  const t = r.timings;
+  return [
+    `uploaded ${head}`,
+    `  ${formatBytes(r.size)} in ${formatDuration(r.duration_ms)}; sent ${r.parts_sent}/${r.parts_total} parts (${formatBytes(r.bytes_sent)}) at ${formatRate(r.bytes_sent, t.upload_ms)}${r.resumed ? ' (resumed)' : ''}`,
+    `  etag ${r.etag} (verified against the file)`,
+    `  timings: init ${formatDuration(t.init_ms)}, verify ${formatDuration(t.verify_ms)}, upload ${formatDuration(t.upload_ms)}, complete ${formatDuration(t.complete_ms)}, total ${formatDuration(r.duration_ms)}`,
+    '',
+  ].join('\n');
+}
+
+export function formatStatus(s: StatusResponse): string {
+  const stored = s.completed_parts.length;
+  const pct = s.file_size > 0 ? Math.floor((s.bytes_uploaded / s.file_size) * 100) : stored === s.total_parts ? 100 : 0;
+  const lines = [
+    `session ${s.session_id}: ${s.status}`,
+    `  file ${s.filename}, ${formatBytes(s.file_size)} in ${s.total_parts} parts of ${formatBytes(s.chunk_size)}`,
+  ];
+  if (s.status === 'completed') lines.push(`  stored as ${s.file_path} (etag ${s.etag})`);
+  else lines.push(`  stored ${stored}/${s.total_parts} parts, ${formatBytes(s.bytes_uploaded)} (${pct}%)`);
+  lines.push(`  created ${s.created_at}, expires ${s.expires_at}`, '');
+  return lines.join('\n');
+}
+
+export { UsageError };

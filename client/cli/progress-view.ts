@@ -1,0 +1,100 @@
+/**
+ * Progress display of the CLI: a cli-progress bar on a TTY, otherwise a plain line every few
+ * seconds (logs and CI). Values come from the library's ProgressTracker, which never goes back.
+ */
+import cliProgress from 'cli-progress';
+import type { UploadProgress } from '../progress.js';
+import { formatBytes, formatDuration } from '../sizes.js';
+
+export interface ProgressView {
+  update(p: UploadProgress): void;
+  /** A message line that must not garble the bar. */
+  log(line: string): void;
+  stop(): void;
+}
+
+export const noProgress = (log: (line: string) => void): ProgressView => ({ update() {}, log, stop() {} });
+
+/** Bytes/s over the last few seconds (not since start: resumes and stalls would skew it). */
+class RateMeter {
+  private samples: { t: number; bytes: number }[] = [];
+  add(bytes: number, t = performance.now()): void {
+    this.samples.push({ t, bytes });
+    while (this.samples.length > 2 && t - this.samples[0]!.t > 5000) this.samples.shift();
+  }
+  rate(): number {
+    const a = this.samples[0];
+    const b = this.samples[this.samples.length - 1];
+    if (!a || !b || b.t - a.t < 200) return 0;
+    return ((b.bytes - a.bytes) / (b.t - a.t)) * 1000;
+  }
+}
+
+export function ttyProgress(label: string, stream: NodeJS.WriteStream): ProgressView {
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      format: '{label} [{bar}] {percentage}% | {done} / {total} | {parts} | {speed} | ETA {eta_h}',
+      barCompleteChar: '█',
+      barIncompleteChar: '░',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 10,
+      etaBuffer: 50,
+      formatValue: (v, _o, type) => (type === 'percentage' ? String(v).padStart(3) : String(v)),
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const meter = new RateMeter();
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    update(p) {
+      meter.add(p.bytesThisRun);
+      const payload = {
+        label,
+        done: formatBytes(p.bytesDone),
+        total: formatBytes(p.bytesTotal),
+        parts: `${p.partsDone}/${p.partsTotal} parts`,
+        speed: `${formatBytes(Math.round(meter.rate()))}/s`,
+        eta_h: etaText(p, meter.rate()),
+      };
+      if (!bar) bar = multi.create(Math.max(1, p.bytesTotal), p.bytesDone, payload);
+      else bar.update(p.bytesDone, payload);
+    },
+    log(line) {
+      multi.log(`${line}\n`);
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}
+
+export function plainProgress(label: string, log: (line: string) => void, everyMs = 2000): ProgressView {
+  const meter = new RateMeter();
+  let last = 0;
+  let lastLine = '';
+  const line = (p: UploadProgress) => {
+    const pct = p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100;
+    return `${label} ${pct}% ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}, ${p.partsDone}/${p.partsTotal} parts, ${formatBytes(Math.round(meter.rate()))}/s`;
+  };
+  return {
+    update(p) {
+      const now = performance.now();
+      meter.add(p.bytesThisRun, now);
+      if (now - last < everyMs) return;
+      last = now;
+      lastLine = line(p);
+      log(lastLine);
+    },
+    log,
+    stop() {},
+  };
+}
+
+function etaText(p: UploadProgress, rate: number): string {
+  if (p.bytesDone >= p.bytesTotal) return '0 ms';
+  if (rate <= 0) return '-';
+  return formatDuration(((p.bytesTotal - p.bytesDone) / rate) * 1000);
+}

@@ -1,0 +1,158 @@
+/**
+ * The client's failures. Each kind carries the process exit code the CLI uses for it, so the
+ * library decides what went wrong and the CLI only prints `message` and exits with `exitCode`.
+ */
+import type { ErrorBody } from '../lambdas/core/api.js';
+
+/** Documented exit codes of `mpu` (see client/README.md). */
+export const EXIT = {
+  ok: 0,
+  /** Upload or request failed for a reason not listed below. */
+  failure: 1,
+  /** Bad arguments, no API configured. */
+  usage: 2,
+  /** Local file does not match the session (changed since, or changed during the upload). */
+  fileMismatch: 3,
+  /** The session cannot be used: unknown, aborted, expired, or already completed with other content. */
+  session: 4,
+  /** The API or storage stayed unreachable or overloaded after all retries. */
+  unavailable: 5,
+  /** The API refused our credentials. */
+  unauthorized: 6,
+  /** Storage assembled an object whose ETag differs from the one computed from the local file. */
+  integrity: 7,
+  /** Interrupted (Ctrl-C); the session is kept and can be resumed. */
+  interrupted: 130,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class MpuError extends Error {
+  /** Short machine-readable cause, e.g. `file_changed`, or the server's error code. */
+  readonly code: string;
+  readonly exitCode: ExitCode;
+  /** Set when a session exists that a later run may resume. */
+  sessionId?: string;
+
+  constructor(code: string, message: string, exitCode: ExitCode = EXIT.failure, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.exitCode = exitCode;
+  }
+}
+
+export class UsageError extends MpuError {
+  constructor(message: string) {
+    super('usage', message, EXIT.usage);
+  }
+}
+
+/** A non-2xx answer of the upload API; `code` is the server's `error` field when it sent one. */
+export class ApiRequestError extends MpuError {
+  readonly status: number;
+  readonly body: ErrorBody | undefined;
+  /** From `Retry-After`, when the server sent one. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: number, body: ErrorBody | undefined, what: string, retryAfterMs?: number) {
+    const code = body?.error ?? `http_${status}`;
+    super(code, `${what}: ${body?.message ?? `HTTP ${status}`} (${code})`, exitCodeForApi(status, code));
+    this.status = status;
+    this.body = body;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+function exitCodeForApi(status: number, code: string): ExitCode {
+  if (status === 401 || status === 403) return EXIT.unauthorized;
+  if (code === 'not_found' || code === 'session_aborted' || code === 'session_expired' || code === 'session_completed') {
+    return EXIT.session;
+  }
+  if (status === 429 || status >= 500) return EXIT.unavailable;
+  return EXIT.failure;
+}
+
+/** A presigned part PUT answered with a non-2xx status; `s3Code` is the `<Code>` of the XML error. */
+export class PutPartError extends MpuError {
+  readonly status: number;
+  readonly s3Code: string | undefined;
+  readonly partNumber: number;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(partNumber: number, status: number, s3Code: string | undefined, s3Message: string | undefined, retryAfterMs?: number) {
+    const code = s3Code ?? `http_${status}`;
+    super(
+      code,
+      `storage rejected part ${partNumber}: ${code}${s3Message ? ` (${s3Message})` : ''}`,
+      status === 429 || status >= 500 ? EXIT.unavailable : EXIT.failure,
+    );
+    this.status = status;
+    this.s3Code = s3Code;
+    this.partNumber = partNumber;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** No request progress for too long: the connection is presumed dead and the request retried. */
+export class StallError extends MpuError {
+  constructor(what: string, ms: number) {
+    super('stalled', `${what}: no progress for ${Math.round(ms / 1000)} s`, EXIT.unavailable);
+  }
+}
+
+/** The local file is not the one the session holds parts of, or it changed while uploading. */
+export class FileMismatchError extends MpuError {
+  constructor(code: 'file_changed' | 'part_mismatch' | 'size_mismatch', message: string) {
+    super(code, message, EXIT.fileMismatch);
+  }
+}
+
+export class SessionStateError extends MpuError {
+  constructor(code: string, message: string) {
+    super(code, message, EXIT.session);
+  }
+}
+
+export class IntegrityError extends MpuError {
+  constructor(message: string) {
+    super('etag_mismatch', message, EXIT.integrity);
+  }
+}
+
+/** The caller's signal stopped the upload; parts already stored stay, the session can be resumed. */
+export class InterruptedError extends MpuError {
+  readonly partsSent: number;
+  constructor(sessionId: string, partsSent: number) {
+    super('interrupted', `upload interrupted; session ${sessionId} kept`, EXIT.interrupted);
+    this.sessionId = sessionId;
+    this.partsSent = partsSent;
+  }
+}
+
+/** Any error as an MpuError (unknown errors keep their message, exit 1, or 5 for network causes). */
+export function toMpuError(err: unknown): MpuError {
+  if (err instanceof MpuError) return err;
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : 'error';
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  return new MpuError(code, message, NETWORK_CODES.has(code) ? EXIT.unavailable : EXIT.failure, { cause: err });
+}
+
+/** Error codes of sockets and undici that mean "the connection failed", not "the request was wrong". */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);

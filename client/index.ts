@@ -1,0 +1,75 @@
+/**
+ * mpu client library: resumable multipart uploads through the upload API.
+ *
+ *   import { upload } from './client/index.js';
+ *   const r = await upload({ file: 'big.iso', apiUrl, concurrency: 8, onProgress });
+ *   // r.session_id, r.file_path, r.etag, r.bytes_sent, r.duration_ms, ...
+ *
+ * The CLI (client/cli.ts) is a thin layer over this module.
+ */
+import type { Dispatcher } from 'undici';
+import type { AbortResponse, StatusResponse } from '../lambdas/core/api.js';
+import { ApiClient } from './api-client.js';
+import { createDispatcher } from './http.js';
+import { putPart } from './put-part.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { runUpload, type UploadOptions, type UploadResult } from './upload.js';
+
+export type { UploadOptions, UploadResult, UploadEvent } from './upload.js';
+export type { UploadProgress } from './progress.js';
+export type { RetryPolicy } from './retry.js';
+export * from './errors.js';
+export { ApiClient } from './api-client.js';
+export { parseSize, formatBytes } from './sizes.js';
+export { multipartEtag } from './hashing.js';
+
+const USER_AGENT = 'mpu-client/0.1';
+
+/** Uploads one file (or resumes a session); resolves once the object is stored and verified. */
+export async function upload(options: UploadOptions): Promise<UploadResult> {
+  const concurrency = options.concurrency ?? 4;
+  const dispatcher = options.dispatcher ?? createDispatcher({ connections: concurrency + 2 });
+  const retry = { ...DEFAULT_RETRY, ...options.retry };
+  const api = new ApiClient({
+    baseUrl: options.apiUrl,
+    dispatcher,
+    token: options.token,
+    retry,
+    userAgent: USER_AGENT,
+    onRetry: (what, n) =>
+      options.onEvent?.({ type: 'retry', what, attempt: n.attempt, delay_ms: n.delayMs, reason: n.error instanceof Error ? n.error.message : String(n.error) }),
+  });
+  try {
+    return await runUpload(options, { api, put: putPart, dispatcher });
+  } finally {
+    if (!options.dispatcher) await dispatcher.close();
+  }
+}
+
+export interface SessionCallOptions {
+  apiUrl: string;
+  token?: string;
+  retry?: Partial<RetryPolicy>;
+  signal?: AbortSignal;
+  dispatcher?: Dispatcher;
+}
+
+async function withApi<T>(o: SessionCallOptions, fn: (api: ApiClient) => Promise<T>): Promise<T> {
+  const dispatcher = o.dispatcher ?? createDispatcher({ connections: 2 });
+  const api = new ApiClient({ baseUrl: o.apiUrl, dispatcher, token: o.token, retry: { ...DEFAULT_RETRY, ...o.retry }, userAgent: USER_AGENT });
+  try {
+    return await fn(api);
+  } finally {
+    if (!o.dispatcher) await dispatcher.close();
+  }
+}
+
+/** Session status as storage sees it. */
+export function getStatus(sessionId: string, o: SessionCallOptions): Promise<StatusResponse> {
+  return withApi(o, (api) => api.status(sessionId, o.signal));
+}
+
+/** Aborts a session server-side (frees its stored parts). */
+export function abortSession(sessionId: string, o: SessionCallOptions): Promise<AbortResponse> {
+  return withApi(o, (api) => api.abort(sessionId, o.signal));
+}

@@ -1,0 +1,22 @@
+/**
+ * MD5 of one part, read sequentially through a small scratch buffer: the hashing pass runs ahead of
+ * the uploaders with constant memory, so the MD5-bound URLs can be asked for before a part is sent.
+ */
+import { createHash } from 'node:crypto';
+import { partOffset, partSize, type PartPlan } from '../lambdas/core/parts.js';
+import type { PartReader } from './part-reader.js';
+
+export const HASH_BLOCK_SIZE = 1024 * 1024;
+
+export async function hashPart(reader: PartReader, plan: PartPlan, n: number, scratch: Buffer): Promise<Buffer> {
+  const h = createHash('md5');
+  const start = partOffset(plan, n);
+  const size = partSize(plan, n);
+  for (let done = 0; done < size; ) {
+    const len = Math.min(scratch.length, size - done);
+    // Blocks of ~1 MiB keep each synchronous update short, so sockets keep being fed meanwhile.
+    h.update(await reader.readRange(start + done, len, scratch));
+    done += len;
+  }
+  return h.digest();
+}

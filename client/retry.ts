@@ -1,0 +1,115 @@
+/**
+ * What to do about a failed request, decided by its cause:
+ *  - `refresh`: the presigned URL was refused (403: expired or signature) -> ask for a fresh URL;
+ *  - `rehash`:  storage says the bytes do not match Content-MD5 -> re-read the part (file changed?);
+ *  - `retry`:   throttling, server errors, resets, timeouts, stalls -> exponential backoff with jitter;
+ *  - `fatal`:   anything else (other 4xx, local errors) -> fail fast.
+ */
+import { ApiRequestError, NETWORK_CODES, PutPartError, StallError } from './errors.js';
+
+export type RetryKind = 'retry' | 'refresh' | 'rehash' | 'fatal';
+
+export function classify(err: unknown): RetryKind {
+  if (err instanceof PutPartError) {
+    if (err.status === 403) return 'refresh';
+    if (err.s3Code === 'BadDigest' || err.s3Code === 'InvalidDigest') return 'rehash';
+    // S3 answers 400 RequestTimeout when a slow client does not finish the body in time.
+    if (err.s3Code === 'RequestTimeout' || err.s3Code === 'SlowDown') return 'retry';
+    return retryableStatus(err.status) ? 'retry' : 'fatal';
+  }
+  if (err instanceof ApiRequestError) {
+    // Another `complete` holds the lease: it will finish, and complete is idempotent.
+    if (err.code === 'session_busy') return 'retry';
+    return retryableStatus(err.status) ? 'retry' : 'fatal';
+  }
+  if (err instanceof StallError) return 'retry';
+  return isNetworkError(err) ? 'retry' : 'fatal';
+}
+
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}
+
+/** Node/undici connection failures, also when wrapped (fetch-style `cause`). */
+export function isNetworkError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+export interface RetryPolicy {
+  /** Attempts in total for one operation (1 = no retry). */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseDelayMs: 250, maxDelayMs: 20_000 };
+
+/**
+ * "Full jitter" backoff: uniform in [0, min(max, base * 2^(attempt-1))], so clients that failed
+ * together do not retry together. A server's Retry-After is a floor.
+ */
+export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  const jittered = Math.round(random() * ceiling);
+  return retryAfterMs !== undefined ? Math.max(jittered, Math.min(retryAfterMs, policy.maxDelayMs)) : jittered;
+}
+
+export function retryAfterOf(err: unknown): number | undefined {
+  if (err instanceof ApiRequestError || err instanceof PutPartError) return err.retryAfterMs;
+  return undefined;
+}
+
+/** `Retry-After` header (seconds or HTTP date) in ms. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const v = Array.isArray(value) ? value[0] : value;
+  if (!v) return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface RetryNotice {
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/** Runs `fn` until it succeeds, a non-`retry` error occurs, or attempts run out (then the last error). */
+export async function withRetry<T>(
+  fn: (attempt: number) => Promise<T>,
+  policy: RetryPolicy,
+  opts: { signal?: AbortSignal; onRetry?: (n: RetryNotice) => void; classify?: (err: unknown) => RetryKind } = {},
+): Promise<T> {
+  const kindOf = opts.classify ?? classify;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (opts.signal?.aborted || attempt >= policy.maxAttempts || kindOf(err) !== 'retry') throw err;
+      const delayMs = backoffDelay(policy, attempt, retryAfterOf(err));
+      opts.onRetry?.({ attempt, delayMs, error: err });
+      await sleep(delayMs, opts.signal);
+    }
+  }
+}

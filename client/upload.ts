@@ -1,0 +1,435 @@
+/**
+ * The upload orchestrator: init (or resume from status), verify stored parts, run the pipeline
+ * (hashing pass -> URL supplier -> uploader pool), complete, and check the object's ETag against
+ * the one computed from the local file.
+ *
+ * Memory: one chunk-sized buffer per uploader, the hasher's 1 MiB scratch, 16 bytes per part.
+ * An error never aborts the session server-side: whatever was stored can be resumed.
+ */
+import { basename } from 'node:path';
+import type { Dispatcher } from 'undici';
+import type { CompleteResponse, InitResponse, PartUrl, StatusResponse } from '../lambdas/core/api.js';
+import { API_LIMITS, DEFAULTS } from '../lambdas/core/limits.js';
+import { partSize, planParts, type PartPlan } from '../lambdas/core/parts.js';
+import type { ApiClient } from './api-client.js';
+import { ApiRequestError, FileMismatchError, InterruptedError, IntegrityError, MpuError, SessionStateError, UsageError } from './errors.js';
+import { etagMatches, md5, md5Hex, multipartEtag, normalizeEtag } from './hashing.js';
+import { HASH_BLOCK_SIZE, hashPart } from './part-hasher.js';
+import { PartReader } from './part-reader.js';
+import { ProgressTracker, type UploadProgress } from './progress.js';
+import type { PutPart } from './put-part.js';
+import { RateLimiter } from './rate-limit.js';
+import { backoffDelay, classify, DEFAULT_RETRY, retryAfterOf, sleep, type RetryPolicy } from './retry.js';
+import { runPool } from './scheduler.js';
+import { UrlSupplier, type PartJob } from './url-supplier.js';
+
+export interface UploadOptions {
+  /** Path of the local file. */
+  file: string;
+  /** Base URL of the upload API. */
+  apiUrl: string;
+  /** Bearer token for the API. */
+  token?: string;
+  /** Requested part size in bytes; the server may raise it (S3 minimum, 10,000-part limit). */
+  chunkSize?: number;
+  /** Parallel part uploads (default 4). */
+  concurrency?: number;
+  /** Continue this session instead of starting one. */
+  resumeSessionId?: string;
+  /** Object name sent to init (default: the file's base name). */
+  filename?: string;
+  contentType?: string;
+  /**
+   * Graceful stop: no new parts are started, parts in flight finish, then `upload` rejects with
+   * an InterruptedError naming the session (which can be resumed).
+   */
+  signal?: AbortSignal;
+  onEvent?: (event: UploadEvent) => void;
+  /** Called on every progress change (cheap; throttle rendering yourself). */
+  onProgress?: (progress: UploadProgress) => void;
+  retry?: Partial<RetryPolicy>;
+  /** A part PUT or API call without progress for this long is retried (default 60 s). */
+  stallTimeoutMs?: number;
+  /** Upper bound on upload rate, bytes per second. */
+  rateLimit?: number;
+  /** Reuse a connection pool (e.g. across files); otherwise one is created and closed. */
+  dispatcher?: Dispatcher;
+}
+
+export interface UploadResult {
+  session_id: string;
+  file: string;
+  /** `s3://bucket/key`. */
+  file_path: string;
+  size: number;
+  /** The object's ETag as storage reports it (unquoted), verified against the local file. */
+  etag: string;
+  /** Bytes and parts sent by this run (a resumed run sends only the missing parts). */
+  bytes_sent: number;
+  parts_sent: number;
+  parts_total: number;
+  chunk_size: number;
+  resumed: boolean;
+  duration_ms: number;
+  timings: { init_ms: number; verify_ms: number; upload_ms: number; complete_ms: number };
+}
+
+export type UploadEvent =
+  | {
+      type: 'session';
+      session_id: string;
+      resumed: boolean;
+      file_size: number;
+      chunk_size: number;
+      total_parts: number;
+      /** Parts already stored (resume). */
+      stored_parts: number;
+      expires_at: string;
+    }
+  | { type: 'verified'; parts: number; bytes: number; ms: number }
+  | { type: 'part'; part_number: number; size: number; etag: string; attempts: number; ms: number }
+  | { type: 'retry'; what: string; part_number?: number; attempt: number; delay_ms: number; reason: string }
+  | { type: 'refresh'; part_number: number; reason: string }
+  | { type: 'stopping' }
+  | { type: 'completing'; parts: number };
+
+/** The API calls the orchestrator needs (an ApiClient, or a fake in tests). */
+export type UploadApi = Pick<ApiClient, 'init' | 'partUrls' | 'status' | 'complete'>;
+
+export interface UploadDeps {
+  api: UploadApi;
+  put: PutPart;
+  dispatcher: Dispatcher;
+}
+
+/** Write slice of a part PUT: fine enough for progress and stall detection, coarse enough to be free. */
+const PUT_SLICE = 1024 * 1024;
+
+export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<UploadResult> {
+  const t0 = performance.now();
+  const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('concurrency must be an integer from 1 to 64');
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 60_000;
+  const emit = (e: UploadEvent) => opts.onEvent?.(e);
+  const limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined;
+
+  const reader = await PartReader.open(opts.file).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot read ${opts.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
+  });
+  let sessionId: string | undefined;
+  try {
+    const st0 = await reader.stat();
+    const size = st0.size;
+
+    // 1. Session: start one, or take over an existing one from what storage holds.
+    let plan: PartPlan;
+    let initialUrls: PartUrl[] = [];
+    let initialExpiresAt = 0;
+    let stored: StatusResponse['uploaded_parts'] = [];
+    let status: StatusResponse | undefined;
+    if (opts.resumeSessionId) {
+      status = await deps.api.status(opts.resumeSessionId, opts.signal);
+      sessionId = status.session_id;
+      checkResumable(status, size, opts.file);
+      plan = planParts(size, status.chunk_size);
+      if (plan.totalParts !== status.total_parts) throw new MpuError('bad_response', `session has ${status.total_parts} parts, expected ${plan.totalParts}`);
+      stored = status.status === 'completed' ? [] : status.uploaded_parts;
+    } else {
+      const init: InitResponse = await deps.api.init(
+        {
+          filename: opts.filename ?? basename(opts.file),
+          file_size: size,
+          ...(opts.chunkSize !== undefined ? { chunk_size: opts.chunkSize } : {}),
+          ...(opts.contentType ? { content_type: opts.contentType } : {}),
+        },
+        opts.signal,
+      );
+      sessionId = init.session_id;
+      plan = planParts(size, init.chunk_size);
+      if (plan.totalParts !== init.total_parts) throw new MpuError('bad_response', `server planned ${init.total_parts} parts, expected ${plan.totalParts}`);
+      initialUrls = init.parts;
+      initialExpiresAt = Date.now() + init.url_expires_in * 1000;
+    }
+    const sid = sessionId;
+    emit({
+      type: 'session',
+      session_id: sid,
+      resumed: status !== undefined,
+      file_size: size,
+      chunk_size: plan.chunkSize,
+      total_parts: plan.totalParts,
+      stored_parts: stored.length,
+      expires_at: status?.expires_at ?? new Date(initialExpiresAt).toISOString(),
+    });
+    const tInit = performance.now();
+
+    // 2. Parts already in storage must be this file's bytes, or the object would mix two files.
+    const digests: (Buffer | undefined)[] = new Array<Buffer | undefined>(plan.totalParts + 1);
+    const etags = new Map<number, string>();
+    const scratch = Buffer.allocUnsafeSlow(Math.min(HASH_BLOCK_SIZE, Math.max(1, plan.chunkSize)));
+    let storedBytes = 0;
+    for (const p of [...stored].sort((a, b) => a.part_number - b.part_number)) {
+      if (p.part_number < 1 || p.part_number > plan.totalParts) throw new MpuError('bad_response', `stored part ${p.part_number} is outside 1..${plan.totalParts}`);
+      const want = partSize(plan, p.part_number);
+      if (p.size !== want) {
+        throw new FileMismatchError('part_mismatch', `${opts.file} does not match session ${sid}: stored part ${p.part_number} has ${p.size} bytes, the file's has ${want}; use --restart to start over`);
+      }
+      const d = await hashPart(reader, plan, p.part_number, scratch);
+      if (!etagMatches(p.etag, d)) {
+        throw new FileMismatchError('part_mismatch', `${opts.file} does not match session ${sid}: stored part ${p.part_number} differs from the file (ETag ${normalizeEtag(p.etag)}, file MD5 ${md5Hex(d)}); the file changed since the upload started; use --restart to start over`);
+      }
+      digests[p.part_number] = d;
+      etags.set(p.part_number, p.etag);
+      storedBytes += want;
+    }
+    if (stored.length > 0) emit({ type: 'verified', parts: stored.length, bytes: storedBytes, ms: Math.round(performance.now() - tInit) });
+    const tVerify = performance.now();
+
+    // An already completed session: nothing to send, but the object must be this file.
+    if (status?.status === 'completed') {
+      for (let n = 1; n <= plan.totalParts; n++) digests[n] = await hashPart(reader, plan, n, scratch);
+      const expected = multipartEtag(digests.slice(1) as Buffer[]);
+      if (!status.etag || normalizeEtag(status.etag) !== expected) {
+        throw new SessionStateError('session_completed', `session ${sid} was completed with other content (ETag ${status.etag ?? 'unknown'}, file gives ${expected})`);
+      }
+      const now = performance.now();
+      return {
+        session_id: sid,
+        file: opts.file,
+        file_path: status.file_path ?? '',
+        size,
+        etag: expected,
+        bytes_sent: 0,
+        parts_sent: 0,
+        parts_total: plan.totalParts,
+        chunk_size: plan.chunkSize,
+        resumed: true,
+        duration_ms: Math.round(now - t0),
+        timings: { init_ms: Math.round(tInit - t0), verify_ms: Math.round(now - tInit), upload_ms: 0, complete_ms: 0 },
+      };
+    }
+
+    // 3. The pipeline, for every part storage does not have.
+    const progress = new ProgressTracker(size, plan.totalParts, { bytes: storedBytes, parts: stored.length }, opts.onProgress);
+    const buffers: Buffer[] = [];
+    let partsSent = 0;
+    let bytesSent = 0;
+    const ctx: PipelineCtx = {
+      opts, deps, reader, plan, digests, etags, concurrency, retry, stallTimeoutMs, limiter, progress, buffers, scratch, emit, sessionId: sid,
+      sent: (n) => {
+        partsSent++;
+        bytesSent += partSize(plan, n);
+      },
+    };
+    const missing: number[] = [];
+    for (let n = 1; n <= plan.totalParts; n++) if (!etags.has(n)) missing.push(n);
+    await runPipeline(ctx, missing, initialUrls, initialExpiresAt);
+    const tUpload = performance.now();
+
+    // 4. Complete, unless the file changed under us (its parts would mix two versions).
+    const st1 = await reader.stat();
+    if (st1.size !== st0.size || st1.mtimeMs !== st0.mtimeMs) {
+      throw new FileMismatchError('file_changed', `${opts.file} was modified during the upload; not completing session ${sid}`);
+    }
+    let done: CompleteResponse | undefined;
+    for (let round = 1; !done; round++) {
+      emit({ type: 'completing', parts: plan.totalParts });
+      try {
+        done = await deps.api.complete(sid, completeParts(plan, etags), opts.signal);
+      } catch (err) {
+        // Storage lost parts we sent (or never had them): send them again, once.
+        const lost = missingFrom(err);
+        if (!lost || round > 1) throw err;
+        for (const n of lost) etags.delete(n);
+        await runPipeline(ctx, lost, [], 0);
+      }
+    }
+    const tDone = performance.now();
+
+    const expected = multipartEtag(digests.slice(1) as Buffer[]);
+    if (normalizeEtag(done.etag) !== expected) {
+      throw new IntegrityError(`storage assembled ${done.file_path} with ETag ${normalizeEtag(done.etag)}, but the file's parts give ${expected}`);
+    }
+    if (done.size !== size) throw new IntegrityError(`storage assembled ${done.size} bytes, the file has ${size}`);
+    return {
+      session_id: sid,
+      file: opts.file,
+      file_path: done.file_path,
+      size,
+      etag: expected,
+      bytes_sent: bytesSent,
+      parts_sent: partsSent,
+      parts_total: plan.totalParts,
+      chunk_size: plan.chunkSize,
+      resumed: status !== undefined,
+      duration_ms: Math.round(tDone - t0),
+      timings: {
+        init_ms: Math.round(tInit - t0),
+        verify_ms: Math.round(tVerify - tInit),
+        upload_ms: Math.round(tUpload - tVerify),
+        complete_ms: Math.round(tDone - tUpload),
+      },
+    };
+  } catch (err) {
+    if (err instanceof MpuError && sessionId && err.sessionId === undefined) err.sessionId = sessionId;
+    throw err;
+  } finally {
+    await reader.close();
+  }
+}
+
+interface PipelineCtx {
+  opts: UploadOptions;
+  deps: UploadDeps;
+  reader: PartReader;
+  plan: PartPlan;
+  digests: (Buffer | undefined)[];
+  etags: Map<number, string>;
+  concurrency: number;
+  retry: RetryPolicy;
+  stallTimeoutMs: number;
+  limiter: RateLimiter | undefined;
+  progress: ProgressTracker;
+  buffers: Buffer[];
+  scratch: Buffer;
+  emit: (e: UploadEvent) => void;
+  sessionId: string;
+  sent: (n: number) => void;
+}
+
+/** Hashing pass, URL supplier and uploader pool over `todo` (ascending part numbers). */
+async function runPipeline(ctx: PipelineCtx, todo: number[], initialUrls: PartUrl[], initialExpiresAt: number): Promise<void> {
+  const { opts, deps, plan, reader, concurrency } = ctx;
+  if (todo.length === 0) return;
+  // Ahead by a few rounds of uploads: enough to batch URL requests, little enough that URLs stay fresh.
+  const window = Math.max(8, concurrency * 4);
+  const supplier = new UrlSupplier({
+    fetchUrls: async (parts) => deps.api.partUrls(ctx.sessionId, parts, opts.signal),
+    initialUrls,
+    initialExpiresAt,
+    window,
+    batchSize: Math.max(4, Math.floor(window / 2)),
+    lowWater: concurrency,
+    expiryMarginMs: 60_000,
+  });
+
+  const stop = new AbortController();
+  const onStop = () => {
+    ctx.emit({ type: 'stopping' });
+    stop.abort();
+    supplier.close();
+  };
+  if (opts.signal?.aborted) onStop();
+  else opts.signal?.addEventListener('abort', onStop, { once: true });
+
+  const hashing = (async () => {
+    for (const n of todo) {
+      if (!(await supplier.waitForRoom())) return;
+      const d = await hashPart(reader, plan, n, ctx.scratch);
+      ctx.digests[n] = d;
+      supplier.add(n, d);
+    }
+    supplier.end();
+  })();
+  hashing.catch((err: unknown) => supplier.fail(err));
+
+  try {
+    await runPool(() => supplier.take(), (job, slot, signal) => sendPart(ctx, supplier, job, slot, signal), { concurrency, stop: stop.signal });
+  } catch (err) {
+    supplier.close();
+    await hashing.catch(() => undefined);
+    throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onStop);
+  }
+  await hashing;
+  if (stop.signal.aborted) {
+    const sentNow = todo.filter((n) => ctx.etags.has(n)).length;
+    throw new InterruptedError(ctx.sessionId, sentNow);
+  }
+}
+
+async function sendPart(ctx: PipelineCtx, supplier: UrlSupplier, first: PartJob, slot: number, signal: AbortSignal): Promise<void> {
+  const { plan, reader, deps, progress } = ctx;
+  const n = first.partNumber;
+  const size = partSize(plan, n);
+  const buf = (ctx.buffers[slot] ??= Buffer.allocUnsafeSlow(Math.max(1, plan.chunkSize)));
+  let body = await reader.readPart(plan, n, buf);
+  let job = first;
+  let refreshes = 0;
+  let rehashes = 0;
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const etag = await deps.put({
+        dispatcher: deps.dispatcher,
+        partNumber: n,
+        url: job.url,
+        headers: job.headers,
+        body,
+        signal,
+        stallTimeoutMs: ctx.stallTimeoutMs,
+        sliceSize: PUT_SLICE,
+        onProgress: (bytes) => progress.update(n, bytes),
+        limiter: ctx.limiter,
+      });
+      if (!etagMatches(etag, job.md5)) {
+        throw new IntegrityError(`storage stored part ${n} with ETag ${normalizeEtag(etag)}, but its MD5 is ${md5Hex(job.md5)}`);
+      }
+      ctx.etags.set(n, etag);
+      progress.done(n, size);
+      ctx.sent(n);
+      ctx.emit({ type: 'part', part_number: n, size, etag: normalizeEtag(etag), attempts: attempt, ms: Math.round(performance.now() - started) });
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const kind = classify(err);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (kind === 'refresh' && refreshes < 3) {
+        refreshes++;
+        ctx.emit({ type: 'refresh', part_number: n, reason });
+        job = await supplier.refresh(job);
+        continue;
+      }
+      if (kind === 'rehash' && rehashes < 2) {
+        rehashes++;
+        // The bytes we sent do not match the MD5 the hashing pass saw: did the file change?
+        body = await reader.readPart(plan, n, buf);
+        if (!md5(body).equals(job.md5)) {
+          throw new FileMismatchError('file_changed', `${ctx.opts.file} changed during the upload (part ${n}); not completing session ${ctx.sessionId}`);
+        }
+      } else if (kind !== 'retry' && kind !== 'rehash') {
+        throw err;
+      }
+      if (attempt >= ctx.retry.maxAttempts) throw err;
+      const delay = backoffDelay(ctx.retry, attempt, retryAfterOf(err));
+      ctx.emit({ type: 'retry', what: `PUT part ${n}`, part_number: n, attempt, delay_ms: delay, reason });
+      await sleep(delay, signal);
+      if (job.expiresAt - Date.now() < 60_000) job = await supplier.refresh(job);
+    }
+  }
+}
+
+function checkResumable(status: StatusResponse, size: number, file: string): void {
+  const id = status.session_id;
+  if (status.status === 'aborted' || status.status === 'expired') {
+    throw new SessionStateError(`session_${status.status}`, `session ${id} is ${status.status} and cannot be resumed; start a new upload (--restart)`);
+  }
+  if (status.file_size !== size) {
+    throw new FileMismatchError('size_mismatch', `${file} has ${size} bytes but session ${id} is for ${status.file_size} bytes; use --restart to start over`);
+  }
+}
+
+/** The parts list for complete, when it fits the API's body limit (it is optional). */
+function completeParts(plan: PartPlan, etags: Map<number, string>): { part_number: number; etag: string }[] | undefined {
+  const parts: { part_number: number; etag: string }[] = [];
+  for (let n = 1; n <= plan.totalParts; n++) parts.push({ part_number: n, etag: etags.get(n)! });
+  return JSON.stringify({ parts }).length < API_LIMITS.maxBodyBytes - 1024 ? parts : undefined;
+}
+
+function missingFrom(err: unknown): number[] | undefined {
+  if (!(err instanceof ApiRequestError) || err.code !== 'missing_parts') return undefined;
+  const m = err.body?.missing_parts;
+  return Array.isArray(m) && m.every((x) => Number.isInteger(x)) && m.length > 0 ? (m as number[]) : undefined;
+}
