@@ -1,0 +1,41 @@
+/**
+ * The free-plan variant of the API: a Lambda Function URL in front of one router function.
+ * A Function URL delivers the same payload (version 2.0) as an HTTP API, so the router entry
+ * (lambdas/handlers/router.ts) dispatches by the same route table to the same handler modules.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+
+export interface FunctionUrlApiProps {
+  readonly router: lambda.IFunction;
+  readonly corsAllowedOrigins: readonly string[];
+}
+
+export class FunctionUrlApi extends Construct {
+  readonly functionUrl: lambda.FunctionUrl;
+  /** Base URL clients use, ending in `/`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: FunctionUrlApiProps) {
+    super(scope, id);
+    const cors = props.corsAllowedOrigins.length > 0;
+    this.functionUrl = new lambda.FunctionUrl(this, 'Url', {
+      function: props.router,
+      // Public like the HTTP API variant without an authorizer; see lib/nag.ts for the reasoning.
+      authType: lambda.FunctionUrlAuthType.NONE,
+      invokeMode: lambda.InvokeMode.BUFFERED,
+      ...(cors
+        ? {
+            cors: {
+              allowedOrigins: [...props.corsAllowedOrigins],
+              allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
+              allowedHeaders: ['content-type', 'authorization'],
+              maxAge: Duration.hours(1),
+            },
+          }
+        : {}),
+    });
+    this.url = this.functionUrl.url;
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The bucket uploads land in, and the bucket its server access logs land in.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface UploadBucketProps {
+  readonly bucketName?: string;
+  readonly corsAllowedOrigins: readonly string[];
+  readonly accessLogRetentionDays: number;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/** Shared by both buckets: private, encrypted, TLS 1.2+ only, ACLs off. */
+const SECURE_BUCKET: s3.BucketProps = {
+  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+  // SSE-S3: no key to pay for or to grant, and the only encryption S3 server access logs accept.
+  encryption: s3.BucketEncryption.S3_MANAGED,
+  // A bucket policy denying every request without TLS (aws:SecureTransport=false) or below TLS 1.2.
+  enforceSSL: true,
+  minimumTLSVersion: 1.2,
+  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+};
+
+export class UploadBucket extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly logBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: UploadBucketProps) {
+    super(scope, id);
+
+    this.logBucket = new s3.Bucket(this, 'AccessLogs', {
+      ...SECURE_BUCKET,
+      removalPolicy: props.removalPolicy,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(props.accessLogRetentionDays) }],
+    });
+
+    this.bucket = new s3.Bucket(this, 'Uploads', {
+      ...SECURE_BUCKET,
+      ...(props.bucketName ? { bucketName: props.bucketName } : {}),
+      removalPolicy: props.removalPolicy,
+      // Who wrote and read what, for audits; delivered by the S3 logging service (bucket policy grant).
+      serverAccessLogsBucket: this.logBucket,
+      serverAccessLogsPrefix: 'uploads/',
+      lifecycleRules: [
+        {
+          // Parts of an upload nobody completes or aborts cost storage but are invisible in
+          // listings; S3 deletes them a day after the upload started, even if the sweeper never ran.
+          id: 'abort-incomplete-multipart-uploads',
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+      cors:
+        props.corsAllowedOrigins.length === 0
+          ? undefined
+          : [
+              {
+                // Browsers PUT parts straight to S3 with presigned URLs, then need each part's ETag.
+                allowedMethods: [s3.HttpMethods.PUT],
+                allowedOrigins: [...props.corsAllowedOrigins],
+                // Any request header: the signature, not CORS, decides which headers a PUT may carry.
+                allowedHeaders: ['*'],
+                exposedHeaders: ['ETag'],
+                maxAge: 3600,
+              },
+            ],
+    });
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The whole product in one stack: bucket, sessions table, one Lambda per route plus the sweeper,
+ * the API in front of them, and the alarms and dashboard that watch them.
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../lambdas/config.js';
+import { ROUTES, type RouteId } from '../lambdas/http/routes.js';
+import { ACCESS, type FunctionId } from './access.js';
+import { FunctionUrlApi } from './constructs/function-url-api.js';
+import { HandlerFunction } from './constructs/handler-function.js';
+import { UploadHttpApi } from './constructs/http-api.js';
+import { Monitoring } from './constructs/monitoring.js';
+import { SessionsTable } from './constructs/sessions-table.js';
+import { UploadBucket } from './constructs/upload-bucket.js';
+import { REASONS, acknowledgeLogBucket, acknowledgePublicRoute, acknowledgeRoleWildcards } from './nag.js';
+import { resolveSettings, type MpuSettings } from './settings.js';
+
+export interface MpuStackProps extends StackProps {
+  readonly settings?: Partial<MpuSettings>;
+}
+
+/** Output keys: `cdk deploy --outputs-file` writes them, the client and the e2e suite read them. */
+export const OUTPUT_KEYS = {
+  apiUrl: 'ApiUrl',
+  bucketName: 'BucketName',
+  tableName: 'TableName',
+  region: 'Region',
+} as const;
+
+/**
+ * Memory buys CPU on Lambda: 512 MB starts the ~1 MB bundles quickly and presigns hundreds of
+ * URLs per call without waiting. Timeouts stay under API Gateway's 30 s integration limit;
+ * complete gets the most, as CompleteMultipartUpload of thousands of parts takes seconds.
+ */
+const SIZING: Record<FunctionId, { memorySize: number; timeoutSeconds: number }> = {
+  init: { memorySize: 512, timeoutSeconds: 10 },
+  parts: { memorySize: 512, timeoutSeconds: 10 },
+  status: { memorySize: 512, timeoutSeconds: 10 },
+  complete: { memorySize: 512, timeoutSeconds: 29 },
+  abort: { memorySize: 512, timeoutSeconds: 10 },
+  router: { memorySize: 512, timeoutSeconds: 29 },
+  // One sweep pages through the expired sessions of all shards; it must end before the next run.
+  sweep: { memorySize: 512, timeoutSeconds: 300 },
+};
+
+export class MpuStack extends Stack {
+  readonly settings: MpuSettings;
+  readonly functions: Partial<Record<FunctionId, HandlerFunction>> = {};
+  readonly apiUrl: string;
+  readonly uploads: UploadBucket;
+  readonly sessions: SessionsTable;
+  readonly monitoring?: Monitoring;
+  readonly httpApi?: UploadHttpApi;
+  readonly functionUrlApi?: FunctionUrlApi;
+
+  constructor(scope: Construct, id: string, props: MpuStackProps = {}) {
+    const settings = resolveSettings(props.settings);
+    super(scope, id, {
+      description: 'mpu: resumable multipart uploads straight into S3',
+      // AWS::CDK::Metadata is not a resource type of LocalStack's free plan.
+      analyticsReporting: !settings.localstack,
+      ...props,
+    });
+    this.settings = settings;
+    const s = settings;
+    const removalPolicy = s.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // LocalStack's free plan has no CloudWatch Logs resources; Lambda creates its groups itself.
+    const logRetention = s.localstack ? undefined : retentionDays(s.logRetentionDays);
+
+    this.uploads = new UploadBucket(this, 'Storage', {
+      ...(s.bucketName ? { bucketName: s.bucketName } : {}),
+      corsAllowedOrigins: s.corsAllowedOrigins,
+      accessLogRetentionDays: s.accessLogRetentionDays,
+      removalPolicy,
+    });
+    acknowledgeLogBucket(this.uploads.logBucket);
+
+    this.sessions = new SessionsTable(this, 'Sessions', {
+      ...(s.tableName ? { tableName: s.tableName } : {}),
+      removalPolicy,
+      protect: s.retainData,
+    });
+
+    // Handler configuration, only under the names of lambdas/config.ts (ENV).
+    const environment: Record<string, string> = {
+      [ENV.tableName]: this.sessions.table.tableName,
+      [ENV.bucketName]: this.uploads.bucket.bucketName,
+      [ENV.objectKeyPrefix]: s.objectKeyPrefix,
+      [ENV.sessionTtlSeconds]: String(s.sessionTtlSeconds),
+      [ENV.urlExpirySeconds]: String(s.urlExpirySeconds),
+      [ENV.maxFileSize]: String(s.maxFileSize),
+      ...(s.s3PublicEndpoint
+        ? // Lambdas reach LocalStack at another address than the client does: sign for the client's.
+          { [ENV.s3PublicEndpoint]: s.s3PublicEndpoint, [ENV.s3ForcePathStyle]: 'true' }
+        : {}),
+      // Not configuration but a Node flag: stack traces map through the bundled source maps.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const handler = (fid: FunctionId, description: string): IFunction => {
+      const f = new HandlerFunction(this, `${pascal(fid)}Handler`, {
+        id: fid,
+        description,
+        memorySize: SIZING[fid].memorySize,
+        timeout: Duration.seconds(SIZING[fid].timeoutSeconds),
+        environment,
+        access: ACCESS[fid],
+        table: this.sessions.table,
+        bucket: this.uploads.bucket,
+        objectKeyPrefix: s.objectKeyPrefix,
+        ...(logRetention !== undefined ? { logRetention } : {}),
+        removalPolicy,
+      });
+      acknowledgeRoleWildcards(f.role, { UploadObjects: REASONS.objectPrefix, Logs: REASONS.logStreams });
+      this.functions[fid] = f;
+      return f.fn;
+    };
+
+    let httpApi: UploadHttpApi | undefined;
+    let router: IFunction | undefined;
+    if (s.api === 'http-api') {
+      const handlers = Object.fromEntries(ROUTES.map((r) => [r.id, handler(r.id, `mpu ${r.method} ${r.path}: ${r.description}`)])) as Record<
+        RouteId,
+        IFunction
+      >;
+      httpApi = new UploadHttpApi(this, 'Http', {
+        handlers,
+        corsAllowedOrigins: s.corsAllowedOrigins,
+        throttleRateLimit: s.throttleRateLimit,
+        throttleBurstLimit: s.throttleBurstLimit,
+        logRetention: retentionDays(s.logRetentionDays),
+        removalPolicy,
+        ...(s.jwtAuth ? { jwtAuth: s.jwtAuth } : {}),
+      });
+      if (!s.jwtAuth) {
+        for (const child of httpApi.api.node.findAll()) {
+          if ((child as { cfnResourceType?: string }).cfnResourceType === 'AWS::ApiGatewayV2::Route') acknowledgePublicRoute(child);
+        }
+      }
+      this.httpApi = httpApi;
+      this.apiUrl = httpApi.url;
+    } else {
+      router = handler('router', 'mpu API router: every route of the route table behind one Function URL');
+      this.functionUrlApi = new FunctionUrlApi(this, 'FunctionUrl', { router, corsAllowedOrigins: s.corsAllowedOrigins });
+      this.apiUrl = this.functionUrlApi.url;
+    }
+
+    const sweeper = handler('sweep', 'mpu sweeper: expires abandoned sessions and aborts their multipart uploads');
+    new events.Rule(this, 'SweepSchedule', {
+      description: 'Runs the mpu sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(s.sweepIntervalMinutes)),
+      // A failed sweep is retried briefly; after that the next scheduled run picks up the work.
+      targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 2, maxEventAge: Duration.minutes(10) })],
+    });
+
+    if (!s.localstack) {
+      this.monitoring = new Monitoring(this, 'Monitoring', {
+        functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])),
+        ...(httpApi ? { httpApi: { stage: httpApi.stage, accessLogs: httpApi.accessLogs } } : {}),
+        ...(router ? { router } : {}),
+        dashboard: s.dashboard,
+        ...(s.alarmTopicArn ? { alarmTopicArn: s.alarmTopicArn } : {}),
+      });
+    }
+
+    new CfnOutput(this, OUTPUT_KEYS.apiUrl, { value: this.apiUrl, description: 'Base URL of the upload API (mpu --api)' });
+    new CfnOutput(this, OUTPUT_KEYS.bucketName, { value: this.uploads.bucket.bucketName, description: 'Bucket uploads land in' });
+    new CfnOutput(this, OUTPUT_KEYS.tableName, { value: this.sessions.table.tableName, description: 'Upload sessions table' });
+    new CfnOutput(this, OUTPUT_KEYS.region, { value: Aws.REGION, description: 'Region of the stack' });
+  }
+}
+
+function pascal(id: string): string {
+  return id.charAt(0).toUpperCase() + id.slice(1);
+}
+
+/** CloudWatch Logs accepts only certain retention values; take the smallest one that is long enough. */
+export function retentionDays(days: number): logs.RetentionDays {
+  const allowed = Object.values(logs.RetentionDays)
+    .filter((v): v is logs.RetentionDays => typeof v === 'number' && v > 0)
+    .sort((a, b) => a - b);
+  return allowed.find((v) => v >= days) ?? logs.RetentionDays.INFINITE;
+}

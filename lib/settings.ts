@@ -1,0 +1,172 @@
+/**
+ * What an operator chooses about one deployment, and how `cdk -c key=value` spells it.
+ * The stack reads only MpuSettings; bin/app.ts turns CDK context into settings with
+ * settingsFromContext(), so every knob is documented and validated in one place.
+ */
+import { z } from 'zod';
+import { DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
+
+/**
+ * How clients reach the handlers.
+ * - `http-api`: API Gateway HTTP API, one route and one Lambda per entry of the route table.
+ * - `function-url`: one router Lambda behind a Lambda Function URL. The same handler modules,
+ *   dispatched by the same route table; for LocalStack's free plan, which has no API Gateway v2.
+ */
+export type ApiVariant = 'http-api' | 'function-url';
+
+export interface JwtAuthSettings {
+  /** OIDC issuer URL, e.g. a Cognito user pool or any OIDC provider. */
+  readonly issuer: string;
+  /** Accepted `aud` values. */
+  readonly audience: readonly string[];
+}
+
+export interface MpuSettings {
+  readonly api: ApiVariant;
+  /**
+   * The stack only uses resource types LocalStack's free plan offers (no CloudWatch alarms,
+   * dashboard or log groups) and signs part URLs for the host-reachable S3 endpoint.
+   */
+  readonly localstack: boolean;
+  /** Physical names; undefined lets CloudFormation generate unique ones (recommended). */
+  readonly bucketName?: string;
+  readonly tableName?: string;
+  /** Object keys of uploads start with this; IAM object permissions are scoped to it. */
+  readonly objectKeyPrefix: string;
+  readonly maxFileSize: number;
+  readonly sessionTtlSeconds: number;
+  readonly urlExpirySeconds: number;
+  /**
+   * Browser origins allowed to call the API and PUT parts; empty: no CORS at all (CLI only).
+   * `*` is the default because CORS is not what protects either side: a part URL is itself the
+   * credential (signed, short-lived, one part), and the API accepts no ambient credentials
+   * (cookies) a foreign page could ride on. Narrow it to your web app's origin anyway.
+   */
+  readonly corsAllowedOrigins: readonly string[];
+  /** Steady-state requests per second and burst for the whole API (HTTP API stage throttling). */
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /** Days CloudWatch keeps Lambda and API access logs. */
+  readonly logRetentionDays: number;
+  /** Days S3 server access logs are kept in the log bucket. */
+  readonly accessLogRetentionDays: number;
+  /** Keep the bucket, table and logs when the stack is deleted (and protect the table). */
+  readonly retainData: boolean;
+  /** Minutes between two sweeper runs. */
+  readonly sweepIntervalMinutes: number;
+  readonly dashboard: boolean;
+  /** SNS topic ARN notified by the alarms; none: alarms only change state. */
+  readonly alarmTopicArn?: string;
+  /** Protect the HTTP API with a JWT authorizer; the handlers then scope sessions to `sub`. */
+  readonly jwtAuth?: JwtAuthSettings;
+  /** Endpoint written into presigned URLs (LocalStack: the host-reachable S3 address). */
+  readonly s3PublicEndpoint?: string;
+}
+
+/** LocalStack's S3 endpoint as seen from the host; its wildcard DNS resolves to 127.0.0.1. */
+export const LOCALSTACK_S3_PUBLIC_ENDPOINT = 'http://s3.localhost.localstack.cloud:4566';
+
+export const DEFAULT_SETTINGS: MpuSettings = {
+  api: 'http-api',
+  localstack: false,
+  objectKeyPrefix: 'uploads/',
+  maxFileSize: S3_LIMITS.maxObjectSize,
+  sessionTtlSeconds: DEFAULTS.sessionTtlSeconds,
+  urlExpirySeconds: DEFAULTS.urlExpirySeconds,
+  corsAllowedOrigins: ['*'],
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  logRetentionDays: 30,
+  accessLogRetentionDays: 90,
+  retainData: true,
+  sweepIntervalMinutes: 15,
+  dashboard: true,
+};
+
+/** The defaults for LocalStack: free-plan resources only, throwaway data. */
+export const LOCALSTACK_SETTINGS: Partial<MpuSettings> = {
+  api: 'function-url',
+  localstack: true,
+  retainData: false,
+  dashboard: false,
+  s3PublicEndpoint: LOCALSTACK_S3_PUBLIC_ENDPOINT,
+};
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** A comma-separated context string or a JSON array (cdk.json). */
+const list = z
+  .union([z.array(z.string()), z.string()])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s.length > 0));
+
+/** CDK context keys (`-c key=value` or cdk.json "context") and what each one sets. */
+const contextSchema = z.object({
+  localstack: bool.optional(),
+  api: z.enum(['http-api', 'function-url']).optional(),
+  bucketName: z.string().min(3).max(63).optional(),
+  tableName: z.string().min(3).max(255).optional(),
+  objectKeyPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9!_.()'-]+(\/[A-Za-z0-9!_.()'-]+)*\/$/, 'a key prefix like "uploads/": safe characters, ends with "/"')
+    .optional(),
+  maxFileSize: int(1, S3_LIMITS.maxObjectSize).optional(),
+  sessionTtlSeconds: int(60, 7 * 24 * 3600).optional(),
+  // SigV4 presigned URLs live at most 7 days.
+  urlExpirySeconds: int(60, 7 * 24 * 3600).optional(),
+  corsAllowedOrigins: list.optional(),
+  throttleRateLimit: int(1, 10_000).optional(),
+  throttleBurstLimit: int(1, 5_000).optional(),
+  logRetentionDays: int(1, 3653).optional(),
+  accessLogRetentionDays: int(1, 3653).optional(),
+  retainData: bool.optional(),
+  sweepIntervalMinutes: int(1, 1440).optional(),
+  dashboard: bool.optional(),
+  alarmTopicArn: z.string().startsWith('arn:').optional(),
+  jwtIssuer: z.string().url().optional(),
+  jwtAudience: list.optional(),
+  s3PublicEndpoint: z.string().url().optional(),
+});
+
+export type ContextValues = Record<string, unknown>;
+
+/** Settings from CDK context values (tryGetContext per key); throws on the first invalid one. */
+export function settingsFromContext(get: (key: string) => unknown): MpuSettings {
+  const raw: ContextValues = {};
+  for (const key of Object.keys(contextSchema.shape)) {
+    const v = get(key);
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `-c ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid CDK context: ${problems.join('; ')}`);
+  }
+  const { jwtIssuer, jwtAudience, localstack, ...rest } = parsed.data;
+  if ((jwtIssuer === undefined) !== (jwtAudience === undefined)) {
+    throw new Error('invalid CDK context: -c jwtIssuer and -c jwtAudience go together');
+  }
+  const base = localstack ? { ...DEFAULT_SETTINGS, ...LOCALSTACK_SETTINGS } : DEFAULT_SETTINGS;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<MpuSettings>;
+  return resolveSettings({
+    ...base,
+    ...defined,
+    ...(jwtIssuer && jwtAudience ? { jwtAuth: { issuer: jwtIssuer, audience: jwtAudience } } : {}),
+  });
+}
+
+/** Checks combinations that no single field can: the stack trusts its settings after this. */
+export function resolveSettings(partial: Partial<MpuSettings> = {}): MpuSettings {
+  const s: MpuSettings = { ...DEFAULT_SETTINGS, ...partial };
+  if (s.localstack && s.api !== 'function-url') {
+    throw new Error('LocalStack (free plan) has no API Gateway v2: use api=function-url');
+  }
+  if (s.jwtAuth && s.api !== 'http-api') {
+    throw new Error('jwtAuth needs the HTTP API (api=http-api)');
+  }
+  if (s.throttleBurstLimit < 1 || s.throttleRateLimit < 1) throw new Error('throttle limits must be positive');
+  if (!s.objectKeyPrefix.endsWith('/')) throw new Error('objectKeyPrefix must end with "/"');
+  if (s.corsAllowedOrigins.some((o) => o !== '*' && !/^https?:\/\/[^/]+$/.test(o))) {
+    throw new Error('corsAllowedOrigins: each origin is "*" or scheme://host[:port] without a path');
+  }
+  return s;
+}

@@ -1,0 +1,501 @@
+/**
+ * The AWS variant (HTTP API), synthesized once with the defaults and once with every setting
+ * changed: each property the issue asks for, asserted on the CloudFormation template.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../lambdas/config.js';
+import { TABLE } from '../../lambdas/aws/table-definition.js';
+import { ROUTES, routeKey } from '../../lambdas/http/routes.js';
+import { METRICS, METRICS_NAMESPACE } from '../../lambdas/observability.js';
+import type { FunctionId } from '../../lib/access.js';
+import { REASONS } from '../../lib/nag.js';
+import { asArray, roleStatements, synthesize, type Synthesized } from './synth.js';
+
+const API_FUNCTIONS = ROUTES.map((r) => r.id);
+const ALL_FUNCTIONS: FunctionId[] = [...API_FUNCTIONS, 'sweep'];
+
+/** Written out here, not imported from lib/access.ts: the test is the second opinion. */
+const EXPECTED_ACCESS: Record<string, { table?: string[]; index?: string[]; objects?: string[]; bucket?: string[] }> = {
+  init: { table: ['dynamodb:PutItem'], objects: ['s3:AbortMultipartUpload', 's3:PutObject'] },
+  parts: { table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
+  status: { table: ['dynamodb:GetItem'], objects: ['s3:ListMultipartUploadParts'] },
+  complete: {
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    objects: ['s3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],
+    bucket: ['s3:ListBucket'],
+  },
+  abort: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], objects: ['s3:AbortMultipartUpload'] },
+  sweep: { table: ['dynamodb:UpdateItem'], index: ['dynamodb:Query'], objects: ['s3:AbortMultipartUpload'] },
+};
+
+let s: Synthesized;
+let custom: Synthesized;
+let ids: { bucket: string; logBucket: string; table: string };
+
+beforeAll(() => {
+  s = synthesize();
+  custom = synthesize(
+    {
+      bucketName: 'acme-mpu-uploads',
+      tableName: 'acme-mpu-sessions',
+      objectKeyPrefix: 'incoming/',
+      maxFileSize: 50 * 1024 ** 3,
+      sessionTtlSeconds: 7200,
+      urlExpirySeconds: 600,
+      corsAllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      throttleRateLimit: 20,
+      throttleBurstLimit: 40,
+      logRetentionDays: 14,
+      accessLogRetentionDays: 30,
+      retainData: false,
+      sweepIntervalMinutes: 60,
+      dashboard: false,
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+      jwtAuth: { issuer: 'https://issuer.example.com', audience: ['mpu'] },
+    },
+    'MpuCustom',
+  );
+  ids = {
+    bucket: s.logicalId(s.stack.uploads.bucket),
+    logBucket: s.logicalId(s.stack.uploads.logBucket),
+    table: s.logicalId(s.stack.sessions.table),
+  };
+});
+
+afterAll(() => {
+  s?.cleanup();
+  custom?.cleanup();
+});
+
+const fnId = (x: Synthesized, id: FunctionId) => x.logicalId(x.stack.functions[id]!.fn);
+const roleId = (x: Synthesized, id: FunctionId) => x.logicalId(x.stack.functions[id]!.role);
+const resource = (x: Synthesized, logicalId: string) =>
+  x.template.toJSON().Resources[logicalId] as { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+
+describe('Lambda functions', () => {
+  test('one function per route plus the sweeper, and nothing else', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
+    for (const id of ALL_FUNCTIONS) expect(s.stack.functions[id]).toBeDefined();
+  });
+
+  test.each(ALL_FUNCTIONS)('%s: Node 24 on arm64, own role, JSON logs into its own log group', (id) => {
+    const fn = resource(s, fnId(s, id));
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      Role: { 'Fn::GetAtt': [roleId(s, id), 'Arn'] },
+      LoggingConfig: {
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+        LogGroup: { Ref: s.logicalId(s.stack.functions[id]!.logGroup!) },
+      },
+    });
+    expect(fn.Properties.Timeout).toBe(id === 'sweep' ? 300 : id === 'complete' ? 29 : 10);
+    // API Gateway gives up after 30 s: an API handler must finish before.
+    if (id !== 'sweep') expect(fn.Properties.Timeout).toBeLessThan(30);
+    expect(resource(s, s.logicalId(s.stack.functions[id]!.logGroup!)).Properties.RetentionInDays).toBe(30);
+  });
+
+  test.each(ALL_FUNCTIONS)('%s: configured only through the ENV names of lambdas/config.ts', (id) => {
+    const env = resource(s, fnId(s, id)).Properties.Environment.Variables as Record<string, unknown>;
+    const allowed = new Set<string>([...Object.values(ENV), 'NODE_OPTIONS']);
+    expect(Object.keys(env).filter((k) => !allowed.has(k))).toEqual([]);
+    expect(env).toEqual({
+      [ENV.tableName]: { Ref: ids.table },
+      [ENV.bucketName]: { Ref: ids.bucket },
+      [ENV.objectKeyPrefix]: 'uploads/',
+      [ENV.sessionTtlSeconds]: '86400',
+      [ENV.urlExpirySeconds]: '900',
+      [ENV.maxFileSize]: String(5 * 1024 ** 4),
+      // Stack traces point into the TypeScript sources.
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+  });
+
+  test('settings reach the handlers', () => {
+    const env = resource(custom, fnId(custom, 'init')).Properties.Environment.Variables as Record<string, unknown>;
+    expect(env).toMatchObject({
+      [ENV.objectKeyPrefix]: 'incoming/',
+      [ENV.sessionTtlSeconds]: '7200',
+      [ENV.urlExpirySeconds]: '600',
+      [ENV.maxFileSize]: String(50 * 1024 ** 3),
+    });
+    expect(env[ENV.s3PublicEndpoint]).toBeUndefined();
+  });
+
+  test.each([...API_FUNCTIONS, 'sweep' as const])('%s: one ESM bundle with the AWS SDK inside', (id) => {
+    const code = resource(s, fnId(s, id)).Properties.Code as { S3Key: string };
+    const dir = s.assetDir(code.S3Key);
+    const bundle = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+    expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
+    expect(bundle.startsWith("import { createRequire as __mpuCreateRequire } from 'node:module';")).toBe(true);
+    // externalModules: [] -> the bundle never loads the runtime's copy of the SDK.
+    expect(bundle).not.toMatch(/^import[^;]*from\s*["']@aws-sdk\//m);
+    expect(bundle).not.toMatch(/__require\(\s*["']@aws-sdk\//);
+    expect(bundle).toMatch(/AbortMultipartUpload/);
+    expect(bundle).toMatch(/UpdateItem|PutItem|GetItem|Query/);
+  });
+});
+
+describe('HTTP API', () => {
+  test('routes are exactly the route table, each integrated with its own function', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Route', ROUTES.length);
+    const json = s.template.toJSON().Resources as Record<string, { Type: string; Properties: any }>;
+    const routes = Object.values(json).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(ROUTES.map(routeKey).sort());
+    for (const route of ROUTES) {
+      const cfnRoute = routes.find((r) => r.Properties.RouteKey === routeKey(route))!;
+      const integrationId = (cfnRoute.Properties.Target['Fn::Join'][1][1] as { Ref: string }).Ref;
+      expect(json[integrationId]!.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [fnId(s, route.id), 'Arn'] },
+      });
+      expect(cfnRoute.Properties.AuthorizationType).toBe('NONE');
+    }
+  });
+
+  test('API Gateway may invoke each route function, from its own route only', () => {
+    for (const route of ROUTES) {
+      s.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [fnId(s, route.id), 'Arn'] },
+        // Any stage, any method (API Gateway's form), but only this route's path.
+        SourceArn: { 'Fn::Join': ['', Match.arrayWith([`/*/*${route.path}`])] },
+      });
+    }
+  });
+
+  test('$default stage: auto-deployed, throttled, JSON access logs', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    const stage = Object.values(s.template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: any };
+    expect(stage.Properties).toMatchObject({
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [s.logicalId(s.stack.httpApi!.accessLogs), 'Arn'] } },
+    });
+    const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Record<string, string>;
+    expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+    const customStage = Object.values(custom.template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: any };
+    expect(customStage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
+  });
+
+  test('CORS: any origin by default, the configured origins otherwise', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: { AllowOrigins: ['*'], AllowMethods: ['GET', 'POST', 'DELETE'] },
+    });
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: { AllowOrigins: ['https://app.example.com', 'http://localhost:5173'] },
+    });
+  });
+
+  test('a JWT authorizer protects every route when configured', () => {
+    custom.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['mpu'] },
+    });
+    const routes = Object.values(custom.template.findResources('AWS::ApiGatewayV2::Route')) as { Properties: any }[];
+    expect(routes).toHaveLength(ROUTES.length);
+    for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+  });
+});
+
+describe('DynamoDB table', () => {
+  test('layout of lambdas/aws/table-definition.ts, on demand, TTL, PITR, encrypted', () => {
+    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: TABLE.openSessionsIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE.openSessionsIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.openSessionsIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: TABLE.openSessionsIndex.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE.openSessionsIndex.sortKey, AttributeType: 'S' },
+      ]),
+    });
+    expect(resource(s, ids.table).DeletionPolicy).toBe('Retain');
+  });
+
+  test('named and disposable when configured', () => {
+    custom.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-mpu-sessions', DeletionProtectionEnabled: false });
+    expect(resource(custom, custom.logicalId(custom.stack.sessions.table)).DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('S3 buckets', () => {
+  const publicAccessBlocked = {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  };
+
+  test('upload bucket: private, encrypted, retained', () => {
+    expect(resource(s, ids.bucket).Properties).toMatchObject({
+      PublicAccessBlockConfiguration: publicAccessBlocked,
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expect(resource(s, ids.bucket).DeletionPolicy).toBe('Retain');
+  });
+
+  test('upload bucket: lifecycle aborts incomplete multipart uploads after 1 day', () => {
+    expect(resource(s, ids.bucket).Properties.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+    );
+  });
+
+  test('upload bucket: CORS lets browsers PUT parts and read their ETag', () => {
+    expect(resource(s, ids.bucket).Properties.CorsConfiguration).toEqual({
+      CorsRules: [{ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], AllowedHeaders: ['*'], ExposedHeaders: ['ETag'], MaxAge: 3600 }],
+    });
+    const customBucket = resource(custom, custom.logicalId(custom.stack.uploads.bucket)).Properties;
+    expect(customBucket.BucketName).toBe('acme-mpu-uploads');
+    expect(customBucket.CorsConfiguration.CorsRules[0].AllowedOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  test('upload bucket: server access logs go to the log bucket', () => {
+    expect(resource(s, ids.bucket).Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: ids.logBucket },
+      LogFilePrefix: 'uploads/',
+    });
+    // Delivered by the logging service through the log bucket's policy (ACLs are disabled).
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: ids.logBucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject' }),
+        ]),
+      },
+    });
+  });
+
+  test('log bucket: private, encrypted, logs expire', () => {
+    expect(resource(s, ids.logBucket).Properties).toMatchObject({
+      PublicAccessBlockConfiguration: publicAccessBlocked,
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      LifecycleConfiguration: { Rules: [expect.objectContaining({ ExpirationInDays: 90, Status: 'Enabled' })] },
+    });
+  });
+
+  test.each(['bucket', 'logBucket'] as const)('%s: the policy refuses requests without TLS 1.2+', (which) => {
+    const id = ids[which];
+    const deny = (condition: object) =>
+      Match.objectLike({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Condition: condition,
+        Resource: [{ 'Fn::GetAtt': [id, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/*']] }],
+      });
+    s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: id },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          deny({ Bool: { 'aws:SecureTransport': 'false' } }),
+          deny({ NumericLessThan: { 's3:TlsVersion': 1.2 } }),
+        ]),
+      },
+    });
+  });
+
+  test('disposable buckets when data is not retained', () => {
+    expect(resource(custom, custom.logicalId(custom.stack.uploads.bucket)).DeletionPolicy).toBe('Delete');
+  });
+});
+
+describe('sweeper', () => {
+  test('an EventBridge rule runs the sweeper on a schedule', () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId(s, 'sweep'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+        }),
+      ],
+    });
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId(s, 'sweep'), 'Arn'] },
+    });
+    custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 hour)' });
+  });
+});
+
+describe('IAM: least privilege per function', () => {
+  test('no managed policies and no role shared between functions', () => {
+    const roles = Object.values(s.template.findResources('AWS::IAM::Role')) as { Properties: any }[];
+    expect(roles).toHaveLength(ALL_FUNCTIONS.length);
+    for (const r of roles) expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    s.template.resourceCountIs('AWS::IAM::Policy', 0);
+    s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    expect(new Set(ALL_FUNCTIONS.map((id) => roleId(s, id))).size).toBe(ALL_FUNCTIONS.length);
+  });
+
+  test.each(ALL_FUNCTIONS)('%s: exactly its actions, on exactly its resources', (id) => {
+    const statements = roleStatements(s.template, roleId(s, id));
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
+    const want = EXPECTED_ACCESS[id]!;
+    const expected: Record<string, { actions: string[]; resource: unknown }> = {
+      Logs: {
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resource: { 'Fn::GetAtt': [s.logicalId(s.stack.functions[id]!.logGroup!), 'Arn'] },
+      },
+    };
+    if (want.table) expected.SessionsTable = { actions: want.table, resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } };
+    if (want.index)
+      expected.OpenSessionsIndex = {
+        actions: want.index,
+        resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, `/index/${TABLE.openSessionsIndex.name}`]] },
+      };
+    if (want.objects)
+      expected.UploadObjects = {
+        actions: want.objects,
+        resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.bucket, 'Arn'] }, '/uploads/*']] },
+      };
+    if (want.bucket) expected.UploadBucket = { actions: want.bucket, resource: { 'Fn::GetAtt': [ids.bucket, 'Arn'] } };
+
+    expect(Object.keys(bySid).sort()).toEqual(Object.keys(expected).sort());
+    for (const [sid, { actions, resource: res }] of Object.entries(expected)) {
+      const st = bySid[sid]!;
+      expect(st.Effect).toBe('Allow');
+      expect(asArray(st.Action).sort()).toEqual([...actions].sort());
+      expect(st.Resource).toEqual(res);
+      expect(st.Condition).toBeUndefined();
+    }
+  });
+
+  test('no wildcard action anywhere; no wildcard S3 action; no Resource "*"', () => {
+    for (const x of [s, custom]) {
+      for (const id of ALL_FUNCTIONS) {
+        for (const st of roleStatements(x.template, roleId(x, id))) {
+          for (const action of asArray(st.Action)) {
+            expect(action).not.toContain('*');
+            if (action.startsWith('s3:')) expect(action).toMatch(/^s3:[A-Za-z]+$/);
+          }
+          expect(asArray(st.Resource)).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  test('object permissions follow a configured key prefix', () => {
+    const st = roleStatements(custom.template, roleId(custom, 'parts')).find((x) => x.Sid === 'UploadObjects')!;
+    expect(st.Resource).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [custom.logicalId(custom.stack.uploads.bucket), 'Arn'] }, '/incoming/*']],
+    });
+  });
+});
+
+describe('observability', () => {
+  const alarm = (x: Synthesized, name: string) =>
+    x.template.toJSON().Resources[x.logicalId(x.stack.monitoring!.alarms.find((a) => a.node.id === name)!)] as { Properties: any };
+
+  test('alarms on API 5xx, API throttling, Lambda errors and Lambda throttles', () => {
+    s.template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    expect(alarm(s, 'Api5xx').Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5xx',
+      Statistic: 'Sum',
+      Threshold: 5,
+      TreatMissingData: 'notBreaching',
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(alarm(s, 'ApiThrottled').Properties).toMatchObject({ Namespace: METRICS_NAMESPACE, MetricName: 'ApiThrottledRequests' });
+    s.template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = 429 }',
+      LogGroupName: { Ref: s.logicalId(s.stack.httpApi!.accessLogs) },
+      MetricTransformations: [{ MetricNamespace: METRICS_NAMESPACE, MetricName: 'ApiThrottledRequests', MetricValue: '1' }],
+    });
+    for (const [name, metric] of [
+      ['LambdaErrors', 'Errors'],
+      ['LambdaThrottles', 'Throttles'],
+    ] as const) {
+      const metrics = alarm(s, name).Properties.Metrics as { Id: string; Expression?: string; MetricStat?: any }[];
+      const summed = metrics.filter((m) => m.MetricStat);
+      // Every function, the sweeper included, counts.
+      expect(summed.map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref).sort()).toEqual(ALL_FUNCTIONS.map((id) => fnId(s, id)).sort());
+      for (const m of summed) expect(m.MetricStat.Metric.MetricName).toBe(metric);
+      expect(metrics.find((m) => m.Expression)!.Expression).toBe(summed.map((m) => m.Id).join(' + '));
+    }
+  });
+
+  test('alarms notify the configured SNS topic', () => {
+    const alarms = Object.values(custom.template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[];
+    expect(alarms).toHaveLength(4);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+      expect(a.Properties.OKActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:ops']);
+    }
+  });
+
+  test('the dashboard shows the metrics the handlers emit, under their namespace', () => {
+    s.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(Object.values(s.template.findResources('AWS::CloudWatch::Dashboard'))[0]);
+    for (const m of Object.values(METRICS).filter((x) => x.name !== 'PartUrlsIssued')) {
+      expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${m.name}\\",\\"service\\",\\"mpu\\"`);
+    }
+    custom.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+  });
+});
+
+describe('outputs', () => {
+  test('ApiUrl, BucketName, TableName, Region', () => {
+    const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName']);
+    expect(outputs.BucketName!.Value).toEqual({ Ref: ids.bucket });
+    expect(outputs.TableName!.Value).toEqual({ Ref: ids.table });
+    expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each([
+    ['defaults', () => s],
+    ['custom settings', () => custom],
+  ])('%s: zero unacknowledged findings', (_, get) => {
+    const report = new AwsSolutionsChecks().validateScope(get().stack);
+    expect(report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+
+  test('every acknowledgement says why, and only the expected rules are acknowledged', () => {
+    const acks = new Map<string, string>();
+    for (const c of s.stack.node.findAll()) {
+      for (const m of c.node.metadata) {
+        if (m.type !== 'aws:cdk:acknowledged-rules') continue;
+        for (const [id, reason] of Object.entries(m.data as Record<string, string>)) acks.set(id.replace(/^annotation::/i, ''), reason);
+      }
+    }
+    for (const reason of acks.values()) expect(Object.values(REASONS)).toContain(reason);
+    const rules = new Set([...acks.keys()].map((id) => id.replace(/\[.*$/, '')));
+    expect([...rules].sort()).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1']);
+    // The only wildcard resources: object keys under the prefix; the log group's streams have none here.
+    const iam5 = [...acks.keys()].filter((id) => id.startsWith('AwsSolutions-IAM5'));
+    expect(new Set(iam5)).toEqual(new Set([`AwsSolutions-IAM5[Resource::<${ids.bucket}.Arn>/uploads/*]`]));
+  });
+});
