@@ -2,7 +2,7 @@
  * The whole product in one stack: bucket, sessions table, one Lambda per route plus the sweeper,
  * the API in front of them, and the alarms and dashboard that watch them.
  */
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -18,7 +18,7 @@ import { Monitoring } from './constructs/monitoring.js';
 import { SessionsTable } from './constructs/sessions-table.js';
 import { UploadBucket } from './constructs/upload-bucket.js';
 import { REASONS, acknowledgeLogBucket, acknowledgePublicRoute, acknowledgeRoleWildcards } from './nag.js';
-import { resolveSettings, type MpuSettings } from './settings.js';
+import { LOCALSTACK_ASSETS_BUCKET, resolveSettings, type MpuSettings } from './settings.js';
 
 export interface MpuStackProps extends StackProps {
   readonly settings?: Partial<MpuSettings>;
@@ -64,6 +64,12 @@ export class MpuStack extends Stack {
       description: 'mpu: resumable multipart uploads straight into S3',
       // AWS::CDK::Metadata is not a resource type of LocalStack's free plan.
       analyticsReporting: !settings.localstack,
+      ...(settings.localstack
+        ? {
+            // Assets go straight to one bucket with the deploying credentials: no bootstrap stack.
+            synthesizer: new CliCredentialsStackSynthesizer({ fileAssetsBucketName: LOCALSTACK_ASSETS_BUCKET, bucketPrefix: `${id}/` }),
+          }
+        : {}),
       ...props,
     });
     this.settings = settings;

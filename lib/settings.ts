@@ -83,6 +83,13 @@ export const DEFAULT_SETTINGS: MpuSettings = {
   dashboard: true,
 };
 
+/**
+ * Where `cdk deploy` uploads the Lambda bundles on LocalStack. The LocalStack variant uses the
+ * CliCredentialsStackSynthesizer: no `cdk bootstrap` (its stack needs ECR, SSM and deploy roles),
+ * just this bucket, which scripts/localstack-deploy.ts creates.
+ */
+export const LOCALSTACK_ASSETS_BUCKET = 'mpu-localstack-cdk-assets';
+
 /** The defaults for LocalStack: free-plan resources only, throwaway data. */
 export const LOCALSTACK_SETTINGS: Partial<MpuSettings> = {
   api: 'function-url',

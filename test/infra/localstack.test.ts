@@ -11,7 +11,7 @@ import { HANDLER_MODULES } from '../../lambdas/http/router.js';
 import { ROUTES } from '../../lambdas/http/routes.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { LOCALSTACK_FREE_PLAN_RESOURCE_TYPES } from '../../lib/localstack-free-plan.js';
-import { LOCALSTACK_S3_PUBLIC_ENDPOINT, settingsFromContext } from '../../lib/settings.js';
+import { LOCALSTACK_ASSETS_BUCKET, LOCALSTACK_S3_PUBLIC_ENDPOINT, settingsFromContext } from '../../lib/settings.js';
 import { asArray, roleStatements, synthesize, type Synthesized } from './synth.js';
 
 let local: Synthesized;
@@ -117,6 +117,17 @@ describe('LocalStack free plan (-c localstack=true)', () => {
       if (r.Type === 'AWS::S3::Bucket' || r.Type === 'AWS::DynamoDB::Table') expect(r.DeletionPolicy).toBe('Delete');
     }
     local.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+
+  test('deploys without `cdk bootstrap`: bundles come from one plain bucket, no bootstrap version check', () => {
+    const json = local.template.toJSON() as { Parameters?: Record<string, unknown>; Rules?: Record<string, unknown> };
+    expect(json.Parameters?.BootstrapVersion).toBeUndefined();
+    expect(json.Rules?.CheckBootstrapVersion).toBeUndefined();
+    for (const id of ['router', 'sweep'] as const) {
+      expect(resources(local)[fnId(local, id)]!.Properties.Code.S3Bucket).toBe(LOCALSTACK_ASSETS_BUCKET);
+    }
+    // The AWS variants keep the default (bootstrapped) synthesizer.
+    expect(JSON.stringify(resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.Code.S3Bucket)).toContain('cdk-hnb659fds-assets');
   });
 
   test('the sweeper schedule is an EventBridge rule (on the free plan)', () => {

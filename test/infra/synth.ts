@@ -44,7 +44,8 @@ export function synthesize(settings: Partial<MpuSettings> = {}, stackName = 'Mpu
     template,
     assembly,
     logicalId: (construct) => stack.getLogicalId(construct.node.defaultChild as never),
-    assetDir: (s3Key) => path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`),
+    // The key may carry a prefix (LocalStack synthesizer: `<stack>/<hash>.zip`).
+    assetDir: (s3Key) => path.join(outdir, `asset.${path.basename(s3Key, '.zip')}`),
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
