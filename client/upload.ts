@@ -14,6 +14,7 @@ import { partSize, planParts, type PartPlan } from '../lambdas/core/parts.js';
 import type { ApiClient } from './api-client.js';
 import { ApiRequestError, FileMismatchError, InterruptedError, IntegrityError, MpuError, SessionStateError, UsageError } from './errors.js';
 import { etagMatches, md5, md5Hex, multipartEtag, normalizeEtag } from './hashing.js';
+import { HashWorker } from './hash-worker.js';
 import { HASH_BLOCK_SIZE, hashPart } from './part-hasher.js';
 import { PartReader } from './part-reader.js';
 import { ProgressTracker, type UploadProgress } from './progress.js';
@@ -54,6 +55,11 @@ export interface UploadOptions {
   rateLimit?: number;
   /** Reuse a connection pool (e.g. across files); otherwise one is created and closed. */
   dispatcher?: Dispatcher;
+  /**
+   * Where part MD5s are computed: on the main thread (default: measured faster on small
+   * machines, no thread start-up), or on a worker thread, which keeps the event loop free.
+   */
+  hashThread?: 'worker' | 'main';
 }
 
 export interface UploadResult {
@@ -118,6 +124,8 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     throw new UsageError(`cannot read ${opts.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
   let sessionId: string | undefined;
+  // Booted now, so its start-up overlaps the init round trip.
+  const hashWorker = opts.hashThread === 'worker' ? new HashWorker(opts.file) : undefined;
   try {
     const st0 = await reader.stat();
     const size = st0.size;
@@ -168,6 +176,10 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     const digests: (Buffer | undefined)[] = new Array<Buffer | undefined>(plan.totalParts + 1);
     const etags = new Map<number, string>();
     const scratch = Buffer.allocUnsafeSlow(Math.min(HASH_BLOCK_SIZE, Math.max(1, plan.chunkSize)));
+    const worker = hashWorker;
+    // Not reentrant on the main thread (one scratch buffer): callers await one digest at a time,
+    // or queue them on the worker, which answers in order.
+    const digestOf = (n: number): Promise<Buffer> => (worker ? worker.digest(plan, n) : hashPart(reader, plan, n, scratch));
     let storedBytes = 0;
     for (const p of [...stored].sort((a, b) => a.part_number - b.part_number)) {
       if (p.part_number < 1 || p.part_number > plan.totalParts) throw new MpuError('bad_response', `stored part ${p.part_number} is outside 1..${plan.totalParts}`);
@@ -175,7 +187,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       if (p.size !== want) {
         throw new FileMismatchError('part_mismatch', `${opts.file} does not match session ${sid}: stored part ${p.part_number} has ${p.size} bytes, the file's has ${want}; use --restart to start over`);
       }
-      const d = await hashPart(reader, plan, p.part_number, scratch);
+      const d = await digestOf(p.part_number);
       if (!etagMatches(p.etag, d)) {
         throw new FileMismatchError('part_mismatch', `${opts.file} does not match session ${sid}: stored part ${p.part_number} differs from the file (ETag ${normalizeEtag(p.etag)}, file MD5 ${md5Hex(d)}); the file changed since the upload started; use --restart to start over`);
       }
@@ -188,7 +200,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
 
     // An already completed session: nothing to send, but the object must be this file.
     if (status?.status === 'completed') {
-      for (let n = 1; n <= plan.totalParts; n++) digests[n] = await hashPart(reader, plan, n, scratch);
+      for (let n = 1; n <= plan.totalParts; n++) digests[n] = await digestOf(n);
       const expected = multipartEtag(digests.slice(1) as Buffer[]);
       if (!status.etag || normalizeEtag(status.etag) !== expected) {
         throw new SessionStateError('session_completed', `session ${sid} was completed with other content (ETag ${status.etag ?? 'unknown'}, file gives ${expected})`);
@@ -216,7 +228,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     let partsSent = 0;
     let bytesSent = 0;
     const ctx: PipelineCtx = {
-      opts, deps, reader, plan, digests, etags, concurrency, retry, stallTimeoutMs, limiter, progress, buffers, scratch, emit, sessionId: sid,
+      opts, deps, reader, plan, digests, etags, concurrency, retry, stallTimeoutMs, limiter, progress, buffers, digestOf, pipelinedHashing: worker !== undefined, emit, sessionId: sid,
       sent: (n) => {
         partsSent++;
         bytesSent += partSize(plan, n);
@@ -248,6 +260,9 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     const tDone = performance.now();
 
     const expected = multipartEtag(digests.slice(1) as Buffer[]);
+    if (!done.etag) {
+      throw new IntegrityError(`the API reported no ETag for ${done.file_path}, so it cannot be checked against the file (expected ${expected})`);
+    }
     if (normalizeEtag(done.etag) !== expected) {
       throw new IntegrityError(`storage assembled ${done.file_path} with ETag ${normalizeEtag(done.etag)}, but the file's parts give ${expected}`);
     }
@@ -275,6 +290,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     if (err instanceof MpuError && sessionId && err.sessionId === undefined) err.sessionId = sessionId;
     throw err;
   } finally {
+    await hashWorker?.close();
     await reader.close();
   }
 }
@@ -292,7 +308,9 @@ interface PipelineCtx {
   limiter: RateLimiter | undefined;
   progress: ProgressTracker;
   buffers: Buffer[];
-  scratch: Buffer;
+  digestOf: (n: number) => Promise<Buffer>;
+  /** The digests come from a worker: ask for the next ones before the current one is done. */
+  pipelinedHashing: boolean;
   emit: (e: UploadEvent) => void;
   sessionId: string;
   sent: (n: number) => void;
@@ -300,7 +318,7 @@ interface PipelineCtx {
 
 /** Hashing pass, URL supplier and uploader pool over `todo` (ascending part numbers). */
 async function runPipeline(ctx: PipelineCtx, todo: number[], initialUrls: PartUrl[], initialExpiresAt: number): Promise<void> {
-  const { opts, deps, plan, reader, concurrency } = ctx;
+  const { opts, deps, concurrency } = ctx;
   if (todo.length === 0) return;
   // Ahead by a few rounds of uploads: enough to batch URL requests, little enough that URLs stay fresh.
   const window = Math.max(8, concurrency * 4);
@@ -324,12 +342,22 @@ async function runPipeline(ctx: PipelineCtx, todo: number[], initialUrls: PartUr
   else opts.signal?.addEventListener('abort', onStop, { once: true });
 
   const hashing = (async () => {
+    // With a worker, keep a couple of parts queued there so it never idles between requests.
+    const queued: Promise<Buffer>[] = [];
+    let next = 0;
+    const ahead = ctx.pipelinedHashing ? 2 : 1;
     for (const n of todo) {
-      if (!(await supplier.waitForRoom())) return;
-      const d = await hashPart(reader, plan, n, ctx.scratch);
+      if (!(await supplier.waitForRoom())) break;
+      while (queued.length < ahead && next < todo.length) {
+        const p = ctx.digestOf(todo[next++]!);
+        p.catch(() => undefined); // awaited below; never an unhandled rejection if we stop early
+        queued.push(p);
+      }
+      const d = await queued.shift()!;
       ctx.digests[n] = d;
       supplier.add(n, d);
     }
+    await Promise.allSettled(queued);
     supplier.end();
   })();
   hashing.catch((err: unknown) => supplier.fail(err));

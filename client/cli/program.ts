@@ -247,7 +247,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           io.stderr.write(`mpu: interrupted after ${e.partsSent} more parts; resume with: ${resumeCommand(file, e.sessionId!)}\n`);
         } else {
           io.stderr.write(`mpu: ${file}: ${e.message}\n`);
-          if (current.sessionId && e.exitCode !== EXIT.session && e.exitCode !== EXIT.fileMismatch && !flags.quiet) {
+          if (current.sessionId && isResumable(e) && !flags.quiet) {
             io.stderr.write(`mpu: the session is kept; resume with: ${resumeCommand(file, current.sessionId)}\n`);
           }
         }
@@ -260,6 +260,11 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
     offSignal?.();
   }
   return exitCode;
+}
+
+/** Failures after which `--resume` can help: not a refused file, a dead session, or a finished object. */
+function isResumable(e: MpuError): boolean {
+  return e.exitCode !== EXIT.session && e.exitCode !== EXIT.fileMismatch && e.exitCode !== EXIT.integrity;
 }
 
 function resumeCommand(file: string, sessionId: string): string {

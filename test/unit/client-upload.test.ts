@@ -218,3 +218,12 @@ test('a wrong final ETag is an integrity error', async () => {
 test('a missing file is a usage error', async () => {
   await expect(run(new FakeCloud(), { file: join(dir, 'nope') })).rejects.toThrow(/no such file/);
 });
+
+test('hashing on a worker thread gives the same result', async () => {
+  const cloud = new FakeCloud();
+  cloud.partUrlsLatencyMs = 5;
+  const { path, data } = file('w.bin', 120 * 1024 + 7);
+  const r = await run(cloud, { file: path, chunkSize: 1024, hashThread: 'worker' });
+  expect(r.etag).toBe(expectedEtag(data, 1024));
+  expect(r.parts_sent).toBe(121);
+});
