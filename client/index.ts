@@ -13,7 +13,8 @@ import { ApiClient } from './api-client.js';
 import { createDispatcher } from './http.js';
 import { putPart } from './put-part.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { runUpload, type UploadOptions, type UploadResult } from './upload.js';
+import { runUploadWithState } from './auto-resume.js';
+import type { UploadOptions, UploadResult } from './upload.js';
 
 export type { UploadOptions, UploadResult, UploadEvent } from './upload.js';
 export type { UploadProgress } from './progress.js';
@@ -22,6 +23,7 @@ export * from './errors.js';
 export { ApiClient } from './api-client.js';
 export { parseSize, formatBytes } from './sizes.js';
 export { multipartEtag } from './hashing.js';
+export { StateStore, type StateEntry } from './state.js';
 
 const USER_AGENT = 'mpu-client/0.1';
 
@@ -40,7 +42,7 @@ export async function upload(options: UploadOptions): Promise<UploadResult> {
       options.onEvent?.({ type: 'retry', what, attempt: n.attempt, delay_ms: n.delayMs, reason: n.error instanceof Error ? n.error.message : String(n.error) }),
   });
   try {
-    return await runUpload(options, { api, put: putPart, dispatcher });
+    return await runUploadWithState(options, { api, put: putPart, dispatcher });
   } finally {
     if (!options.dispatcher) await dispatcher.close();
   }

@@ -60,6 +60,13 @@ export interface UploadOptions {
    * machines, no thread start-up), or on a worker thread, which keeps the event loop free.
    */
   hashThread?: 'worker' | 'main';
+  /**
+   * Remember unfinished uploads here and resume them automatically (see state.ts). Without it,
+   * only `resumeSessionId` resumes.
+   */
+  stateDir?: string;
+  /** With `stateDir`: forget a remembered session for this file and start a new one. */
+  restart?: boolean;
 }
 
 export interface UploadResult {
@@ -97,6 +104,12 @@ export type UploadEvent =
   | { type: 'retry'; what: string; part_number?: number; attempt: number; delay_ms: number; reason: string }
   | { type: 'refresh'; part_number: number; reason: string }
   | { type: 'stopping' }
+  /** A remembered session for this file is being resumed. */
+  | { type: 'auto_resume'; session_id: string; created_at: string }
+  /** `restart`: the remembered session is forgotten (left to expire server-side). */
+  | { type: 'restart'; previous_session_id: string }
+  /** The remembered session cannot be resumed any more; a new upload starts. */
+  | { type: 'session_gone'; session_id: string; reason: string }
   | { type: 'completing'; parts: number };
 
 /** The API calls the orchestrator needs (an ApiClient, or a fake in tests). */

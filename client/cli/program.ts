@@ -5,7 +5,8 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
-import { resolveApi, type Env } from '../config.js';
+import { resolveApi, stateDirPath, type Env } from '../config.js';
+import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
 import { noProgress, plainProgress, ttyProgress, type ProgressView } from './progress-view.js';
@@ -39,6 +40,14 @@ export interface UploadFlags extends GlobalFlags {
   stallTimeout?: number;
   contentType?: string;
   progress: boolean;
+  /** false with --no-state. */
+  state: boolean;
+  stateDir?: string;
+}
+
+interface ListFlags {
+  json?: boolean;
+  stateDir?: string;
 }
 
 const sizeArg = (v: string): number => {
@@ -102,7 +111,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .addOption(new Option('--retries <n>', 'attempts per request for transient failures').argParser(intArg(1, 100)))
       .addOption(new Option('--stall-timeout <seconds>', 'retry a request without progress for this long').argParser(intArg(1, 3600)))
       .option('--content-type <type>', 'Content-Type of the stored object')
-      .option('--no-progress', 'no progress display'),
+      .option('--no-progress', 'no progress display')
+      .option('--state-dir <dir>', 'where interrupted uploads are remembered (default: $MPU_STATE_DIR, ~/.local/state/mpu)')
+      .option('--no-state', 'do not remember or automatically resume uploads'),
   ).action(async (files: string[], flags: UploadFlags) => {
     exitCode = await uploadCommand(files, flags, io);
   });
@@ -117,15 +128,48 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
   );
 
-  common(program.command('abort').description('abort a session and delete its stored parts').argument('<session_id>')).action(
-    async (id: string, flags: GlobalFlags) => {
+  common(
+    program
+      .command('abort')
+      .description('abort a session and delete its stored parts')
+      .argument('<session_id>')
+      .option('--state-dir <dir>', 'state directory to forget the session in'),
+  ).action(
+    async (id: string, flags: GlobalFlags & { stateDir?: string }) => {
       exitCode = await guard(io, flags, async () => {
         const api = resolveApi(flags, io.env, io.cwd);
-        const r = await abortSession(id, { apiUrl: api.apiUrl, token: api.token });
-        io.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `aborted session ${r.session_id}\n`);
+        const store = new StateStore(flags.stateDir ?? stateDirPath(io.env));
+        try {
+          const r = await abortSession(id, { apiUrl: api.apiUrl, token: api.token });
+          io.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `aborted session ${r.session_id}\n`);
+        } finally {
+          // Whatever the answer (aborted now, already aborted, unknown), never auto-resume it again.
+          store.deleteSession(id);
+        }
       });
     },
   );
+
+  program
+    .command('list')
+    .description('list interrupted uploads remembered on this machine')
+    .option('--json', 'one JSON object per upload')
+    .option('--state-dir <dir>', 'state directory (default: $MPU_STATE_DIR, ~/.local/state/mpu)')
+    .action((flags: ListFlags) => {
+      const entries = new StateStore(flags.stateDir ?? stateDirPath(io.env)).list();
+      if (flags.json) {
+        for (const e of entries) io.stdout.write(`${JSON.stringify(e)}\n`);
+      } else if (entries.length === 0) {
+        io.stdout.write('no interrupted uploads\n');
+      } else {
+        for (const e of entries) {
+          io.stdout.write(
+            `${e.session_id}  ${e.path}  ${formatBytes(e.size)} in ${e.total_parts} parts  started ${e.created_at}` +
+              `${e.expires_at ? `  expires ${e.expires_at}` : ''}  ${e.api_url}\n`,
+          );
+        }
+      }
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -173,6 +217,13 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
     return e.exitCode;
   }
   if (flags.verbose) info(`API ${api.apiUrl} (from ${api.source})`);
+  const stateDir = flags.state ? (flags.stateDir ?? stateDirPath(io.env)) : undefined;
+  if (flags.restart && !stateDir) {
+    io.stderr.write('mpu: --restart needs the state directory (drop --no-state)\n');
+    return EXIT.usage;
+  }
+  const resumeHint = (file: string, sessionId: string) =>
+    stateDir && !flags.resume ? `run the same command again, or ${resumeCommand(file, sessionId)}` : resumeCommand(file, sessionId);
 
   // Ctrl-C: the first stops new parts and lets the ones in flight finish; the second quits now.
   const stop = new AbortController();
@@ -186,7 +237,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
       return;
     }
     view.stop();
-    if (current?.sessionId) io.stderr.write(`mpu: interrupted; resume with: ${resumeCommand(current.file, current.sessionId)}\n`);
+    if (current?.sessionId) io.stderr.write(`mpu: interrupted; to resume: ${resumeHint(current.file, current.sessionId)}\n`);
     (io.exit ?? process.exit)(EXIT.interrupted);
   });
 
@@ -210,7 +261,13 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
             ? `resuming session ${e.session_id}: ${e.stored_parts}/${e.total_parts} parts stored`
             : `session ${e.session_id}`;
           info(`${file}: ${what} (${formatBytes(e.file_size)}, ${e.total_parts} parts of ${formatBytes(e.chunk_size)})`);
-          if (!flags.quiet) view.log(`mpu: resume with: ${resumeCommand(file, e.session_id)}`);
+          if (!flags.quiet) view.log(`mpu: if interrupted, resume: ${resumeHint(file, e.session_id)}`);
+        } else if (e.type === 'auto_resume') {
+          info(`${file}: resuming its interrupted upload (session ${e.session_id}, started ${e.created_at}); --restart starts over`);
+        } else if (e.type === 'restart') {
+          info(`${file}: starting over; session ${e.previous_session_id} is left to expire (mpu abort ${e.previous_session_id} frees its parts now)`);
+        } else if (e.type === 'session_gone') {
+          info(`${file}: session ${e.session_id} cannot be resumed (${e.reason}); starting a new upload`);
         } else if (e.type === 'verified') {
           info(`verified ${e.parts} stored parts (${formatBytes(e.bytes)}) against the file in ${formatDuration(e.ms)}`);
         } else if (flags.verbose) {
@@ -236,6 +293,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           ...(flags.retries ? { retry: { maxAttempts: flags.retries } } : {}),
           ...(flags.stallTimeout ? { stallTimeoutMs: flags.stallTimeout * 1000 } : {}),
           ...(flags.limitRate ? { rateLimit: flags.limitRate } : {}),
+          ...(stateDir ? { stateDir, restart: flags.restart === true } : {}),
         });
         view.stop();
         io.stdout.write(flags.json ? `${JSON.stringify(resultJson(r))}\n` : formatResult(r, flags.quiet === true));
@@ -244,11 +302,11 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
         const e = toMpuError(err);
         if (e.sessionId) current.sessionId = e.sessionId;
         if (e instanceof InterruptedError) {
-          io.stderr.write(`mpu: interrupted after ${e.partsSent} more parts; resume with: ${resumeCommand(file, e.sessionId!)}\n`);
+          io.stderr.write(`mpu: interrupted after ${e.partsSent} more parts; to resume: ${resumeHint(file, e.sessionId!)}\n`);
         } else {
           io.stderr.write(`mpu: ${file}: ${e.message}\n`);
           if (current.sessionId && isResumable(e) && !flags.quiet) {
-            io.stderr.write(`mpu: the session is kept; resume with: ${resumeCommand(file, current.sessionId)}\n`);
+            io.stderr.write(`mpu: the session is kept; to resume: ${resumeHint(file, current.sessionId)}\n`);
           }
         }
         if (flags.json) io.stdout.write(`${JSON.stringify({ file, ...errorJson(e) })}\n`);
