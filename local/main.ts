@@ -1,0 +1,142 @@
+/**
+ * `npm run local`: start the local cloud, print its endpoints, write .local/endpoints.json,
+ * and run until Ctrl-C / SIGTERM, then stop everything and delete the file.
+ *
+ * `--lifeline`: also shut down when stdin closes. The e2e global setup starts us with a pipe on
+ * stdin, so if Jest dies (even SIGKILL) we notice and clean up instead of running forever.
+ */
+import { parseArgs } from 'node:util';
+import { checkDependencies, formatProblems } from './deps.js';
+import { CLOUD_DEFAULTS, startLocalCloud, type LocalCloud } from './cloud.js';
+import { CEPH_DEFAULTS } from './ceph.js';
+
+const USAGE = `Usage: npm run local -- [options]
+
+  --min-part-size <size>    S3 multipart minimum part size (RGW and handlers). Default 5MiB.
+  --memstore-bytes <size>   Memory cap of the Ceph object store. Default 8GiB.
+  --data-dir <dir>          Keep DynamoDB Local's tables on disk in <dir>. Default: in memory.
+  --endpoints-file <path>   Where to write the endpoints JSON. Default .local/endpoints.json.
+  --gateway-port <port>     Port of the API. Default: a free one.
+  --region <r>  --bucket <name>  --table <name>
+  --lifeline                Exit when stdin closes (for supervising processes).
+  -h, --help
+
+Sizes: bytes, or a number with KiB, MiB, GiB (e.g. 64KiB).`;
+
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB|K|M|G)?$/i.exec(s.trim());
+  if (!m) throw new Error(`not a size: '${s}'`);
+  const units: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+  const n = Math.round(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]!);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`not a positive size: '${s}'`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      'min-part-size': { type: 'string' },
+      'memstore-bytes': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'endpoints-file': { type: 'string' },
+      'gateway-port': { type: 'string' },
+      region: { type: 'string' },
+      bucket: { type: 'string' },
+      table: { type: 'string' },
+      lifeline: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const log = (line: string) => console.log(`[local] ${line}`);
+
+  const problems = await checkDependencies();
+  if (problems.length) {
+    console.error(formatProblems(problems));
+    return 1;
+  }
+
+  // Filled once started; the signal handlers are installed before, so they can interrupt startup.
+  const state: { cloud?: LocalCloud } = {};
+  let stopping = false;
+  let stoppingSince = 0;
+  let startupAborted = false;
+  const shutdown = async (why: string) => {
+    if (stopping) {
+      // A second Ctrl-C leaves at once (the watchdog still stops the daemons). Ignore repeats
+      // within 2 s: under `npm run local` one Ctrl-C reaches us twice, directly and relayed by tsx.
+      if (Date.now() - stoppingSince > 2000) process.exit(130);
+      return;
+    }
+    stopping = true;
+    stoppingSince = Date.now();
+    log(`stopping (${why})`);
+    if (!state.cloud) {
+      startupAborted = true;
+      return;
+    }
+    await state.cloud.stop();
+    process.exit(0);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
+  if (values.lifeline) {
+    process.stdin.on('end', () => void shutdown('stdin closed'));
+    process.stdin.on('error', () => void shutdown('stdin error'));
+    process.stdin.resume();
+  }
+
+  const cloud = await startLocalCloud({
+    ...(values['min-part-size'] ? { minPartSize: parseSize(values['min-part-size']) } : {}),
+    ...(values['memstore-bytes'] ? { memstoreBytes: parseSize(values['memstore-bytes']) } : {}),
+    ...(values['data-dir'] ? { dynamoDataDir: values['data-dir'] } : {}),
+    ...(values['endpoints-file'] ? { endpointsFile: values['endpoints-file'] } : {}),
+    ...(values['gateway-port'] ? { gatewayPort: Number(values['gateway-port']) } : {}),
+    ...(values.region ? { region: values.region } : {}),
+    ...(values.bucket ? { bucket: values.bucket } : {}),
+    ...(values.table ? { table: values.table } : {}),
+    skipDependencyCheck: true,
+    log,
+  });
+  state.cloud = cloud;
+  if (startupAborted) {
+    await cloud.stop();
+    return 130;
+  }
+
+  const e = cloud.endpoints;
+  console.log(`
+Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and deletes everything.
+
+  API (gateway)   ${e.api_url}
+  S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
+  DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}
+  region ${e.region}  access key ${e.access_key_id}  secret ${e.secret_access_key}
+  endpoints file  ${cloud.endpointsFile ?? '(not written)'}
+  logs            ${cloud.dir}
+
+  export AWS_ACCESS_KEY_ID=${e.access_key_id} AWS_SECRET_ACCESS_KEY=${e.secret_access_key} AWS_REGION=${e.region}
+  aws --endpoint-url ${e.s3_endpoint} s3 ls s3://${e.bucket}
+`);
+  // Daemons and the watchdog are unref'd so they never pin a process; this timer is what keeps
+  // us running until a signal (or the lifeline) ends it.
+  setInterval(() => undefined, 1 << 30);
+  return -1;
+}
+
+main().then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exit(1);
+  },
+);
+
+// Referenced so defaults show up in one place for readers of --help.
+void CLOUD_DEFAULTS;
+void CEPH_DEFAULTS;
