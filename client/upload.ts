@@ -42,7 +42,8 @@ export interface UploadOptions {
   contentType?: string;
   /**
    * Graceful stop: no new parts are started, parts in flight finish, then `upload` rejects with
-   * an InterruptedError naming the session (which can be resumed).
+   * an InterruptedError naming the session (which can be resumed). API calls already sent are
+   * never cut (a cut `init` or `complete` would leave the caller unsure what the server did).
    */
   signal?: AbortSignal;
   onEvent?: (event: UploadEvent) => void;
@@ -149,8 +150,9 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     let initialExpiresAt = 0;
     let stored: StatusResponse['uploaded_parts'] = [];
     let status: StatusResponse | undefined;
+    let sessionExpiresAt = '';
     if (opts.resumeSessionId) {
-      status = await deps.api.status(opts.resumeSessionId, opts.signal);
+      status = await deps.api.status(opts.resumeSessionId);
       sessionId = status.session_id;
       checkResumable(status, size, opts.file);
       plan = planParts(size, status.chunk_size);
@@ -164,13 +166,13 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
           ...(opts.chunkSize !== undefined ? { chunk_size: opts.chunkSize } : {}),
           ...(opts.contentType ? { content_type: opts.contentType } : {}),
         },
-        opts.signal,
       );
       sessionId = init.session_id;
       plan = planParts(size, init.chunk_size);
       if (plan.totalParts !== init.total_parts) throw new MpuError('bad_response', `server planned ${init.total_parts} parts, expected ${plan.totalParts}`);
       initialUrls = init.parts;
       initialExpiresAt = Date.now() + init.url_expires_in * 1000;
+      sessionExpiresAt = init.expires_at;
     }
     const sid = sessionId;
     emit({
@@ -181,7 +183,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       chunk_size: plan.chunkSize,
       total_parts: plan.totalParts,
       stored_parts: stored.length,
-      expires_at: status?.expires_at ?? new Date(initialExpiresAt).toISOString(),
+      expires_at: status?.expires_at ?? sessionExpiresAt,
     });
     const tInit = performance.now();
 
@@ -261,7 +263,8 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     for (let round = 1; !done; round++) {
       emit({ type: 'completing', parts: plan.totalParts });
       try {
-        done = await deps.api.complete(sid, completeParts(plan, etags), opts.signal);
+        if (opts.signal?.aborted) throw new InterruptedError(sid, partsSent);
+        done = await deps.api.complete(sid, completeParts(plan, etags));
       } catch (err) {
         // Storage lost parts we sent (or never had them): send them again, once.
         const lost = missingFrom(err);
@@ -336,7 +339,7 @@ async function runPipeline(ctx: PipelineCtx, todo: number[], initialUrls: PartUr
   // Ahead by a few rounds of uploads: enough to batch URL requests, little enough that URLs stay fresh.
   const window = Math.max(8, concurrency * 4);
   const supplier = new UrlSupplier({
-    fetchUrls: async (parts) => deps.api.partUrls(ctx.sessionId, parts, opts.signal),
+    fetchUrls: async (parts) => deps.api.partUrls(ctx.sessionId, parts),
     initialUrls,
     initialExpiresAt,
     window,

@@ -34,7 +34,7 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
   const multi = new cliProgress.MultiBar(
     {
       stream,
-      format: '{label} [{bar}] {percentage}% | {done} / {total} | {parts} | {speed} | ETA {eta_h}',
+      format: '{label} [{bar}] {percentage}% | {done} / {size} | {parts} | {speed} | ETA {eta_h}',
       barCompleteChar: '█',
       barIncompleteChar: '░',
       hideCursor: true,
@@ -48,13 +48,15 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
   );
   const meter = new RateMeter();
   let bar: cliProgress.SingleBar | undefined;
+  let stopped = false;
   return {
     update(p) {
+      if (stopped) return;
       meter.add(p.bytesThisRun);
       const payload = {
         label,
         done: formatBytes(p.bytesDone),
-        total: formatBytes(p.bytesTotal),
+        size: formatBytes(p.bytesTotal),
         parts: `${p.partsDone}/${p.partsTotal} parts`,
         speed: `${formatBytes(Math.round(meter.rate()))}/s`,
         eta_h: etaText(p, meter.rate()),
@@ -63,9 +65,19 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
       else bar.update(p.bytesDone, payload);
     },
     log(line) {
+      // cli-progress prints logged lines only when it redraws, and has nothing to redraw
+      // before the first update: write directly until then, and redraw at once after.
+      if (!bar || stopped) {
+        stream.write(`${line}\n`);
+        return;
+      }
       multi.log(`${line}\n`);
+      multi.update();
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
+      if (bar) multi.update();
       multi.stop();
     },
   };

@@ -147,3 +147,27 @@ test('a SIGKILLed upload resumes sending only the missing parts', async () => {
   expect(after).toMatchObject({ status: 'completed', file_path: r.file_path });
   expect(await sha256Object(r.file_path)).toBe(await sha256File(file));
 }, TIMEOUT_MS);
+
+test('after a SIGKILL, running the same command again resumes by itself (state file)', async () => {
+  const file = randomFile('auto.bin', 24 * MiB);
+  const first = mpu(['upload', file, '--verbose', '--no-progress', '--concurrency', '1', '--limit-rate', '8MiB']);
+  await waitUntil(() => (first.stderr.match(/part \d+ stored/g) ?? []).length >= 2, '2 stored parts');
+  first.child.kill('SIGKILL');
+  await first.done;
+  const sessionId = /session ([A-Za-z0-9_-]{22})/.exec(first.stderr)![1]!;
+  await new Promise((r) => setTimeout(r, 500));
+
+  const listed = mpu(['list', '--json']);
+  expect(await listed.done).toBe(0);
+  expect(lastJson(listed.stdout)).toMatchObject({ session_id: sessionId, path: file, total_parts: 5 });
+
+  const before = await status(sessionId);
+  const again = mpu(['upload', file, '--json']);
+  expect(await again.done).toBe(0);
+  expect(again.stderr).toContain(`resuming its interrupted upload (session ${sessionId}`);
+  expect(lastJson(again.stdout)).toMatchObject({ ok: true, session_id: sessionId, resumed: true, parts_sent: 5 - before.completed_parts.length });
+
+  const after = mpu(['list', '--json']);
+  expect(await after.done).toBe(0);
+  expect(after.stdout).toBe('');
+}, TIMEOUT_MS);

@@ -227,3 +227,17 @@ test('hashing on a worker thread gives the same result', async () => {
   expect(r.etag).toBe(expectedEtag(data, 1024));
   expect(r.parts_sent).toBe(121);
 });
+
+test('a stop while URL batches are in flight ends as InterruptedError, never a cut request', async () => {
+  const cloud = new FakeCloud();
+  cloud.partUrlsLatencyMs = 15;
+  const { path } = file('stop.bin', 300 * 1024);
+  const stop = new AbortController();
+  cloud.afterPut = () => {
+    if (cloud.stats.puts === 110) stop.abort();
+  };
+  const err = await run(cloud, { file: path, chunkSize: 1024, concurrency: 4, signal: stop.signal }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InterruptedError);
+  expect((err as InterruptedError).partsSent).toBeGreaterThanOrEqual(110);
+  expect((err as InterruptedError).partsSent).toBeLessThan(300);
+});
