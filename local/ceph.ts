@@ -122,6 +122,13 @@ rgw frontends = beast endpoint=127.0.0.1:${o.rgwPort}
 rgw data = ${d}/rgw
 rgw multipart min part size = ${o.minPart}
 rgw enable usage log = false
+# Memstore is RAM. Deleted, overwritten and aborted data is only freed by RGW's garbage
+# collector, by default after 2 h: collect within seconds instead.
+rgw gc obj min wait = 5
+rgw gc processor period = 5
+rgw gc processor max time = 5
+# The user's bucket quota (set at user creation) is checked against each bucket's current size.
+rgw bucket quota ttl = 0
 `;
 }
 
@@ -212,13 +219,14 @@ export async function startCeph(options: CephOptions = {}): Promise<CephCluster>
       }
     }
 
-    await withMonRetry(() =>
-      run(
-        'radosgw-admin',
-        cephArgs('user', 'create', '--uid', 'mpu-local', '--display-name', 'mpu local cloud', '--access-key', accessKeyId, '--secret', secretAccessKey),
-        { env, timeoutMs: 30_000 },
-      ),
-    );
+    const admin = (...a: string[]) => withMonRetry(() => run('radosgw-admin', cephArgs(...a), { env, timeoutMs: 30_000 }));
+    await admin('user', 'create', '--uid', 'mpu-local', '--display-name', 'mpu local cloud', '--access-key', accessKeyId, '--secret', secretAccessKey);
+    // A full memstore OSD does not fail writes, it blocks them: RGW requests would hang forever.
+    // A per-bucket quota below the memstore size turns "full" into an immediate 403
+    // QuotaExceeded. The rest is headroom for metadata and not yet collected garbage.
+    const quotaBytes = Math.floor(memstoreBytes * 0.75);
+    await admin('quota', 'set', '--quota-scope=bucket', '--uid', 'mpu-local', '--max-size', String(quotaBytes));
+    await admin('quota', 'enable', '--quota-scope=bucket', '--uid', 'mpu-local');
     const startMs = Date.now() - t0;
     log(`ceph: RGW ready at ${endpoint} in ${startMs} ms`);
 

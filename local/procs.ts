@@ -387,6 +387,9 @@ export function startDaemon(spec: DaemonSpec): Daemon {
     running: () => pid !== undefined && exitInfo === undefined,
     async stop({ graceMs = 3000, signal = 'SIGTERM' } = {}) {
       if (exitInfo !== undefined || pid === undefined) return;
+      // Unref'd children do not keep Node running: without this, a script whose last act is
+      // `await stop()` could exit before the 'exit' event (leaving the rest to the watchdog).
+      child.ref();
       signalGroup(signal);
       const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
       await exited;
