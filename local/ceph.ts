@@ -116,6 +116,30 @@ keyring = ${d}/keyring
 mon data = ${d}/mon/$cluster-$id
 osd data = ${d}/osd/$cluster-$id
 crash dir = ${d}/crash
+# Default debug levels gather verbose messages in memory on every op; that CPU is better spent
+# on requests (2-core machines). Errors still reach the logs; RGW still logs each request.
+debug ms = 0/0
+debug osd = 0/0
+debug memstore = 0/0
+debug objecter = 0/0
+debug rados = 0/0
+debug monc = 0/0
+debug auth = 0/0
+debug finisher = 0/0
+debug journal = 0/0
+debug rgw = 1/1
+debug rgw_sync = 0/0
+debug civetweb = 0/0
+debug asok = 0/0
+debug throttle = 0/0
+debug context = 0/0
+debug optracker = 0/0
+debug objclass = 0/0
+debug filer = 0/0
+debug striper = 0/0
+debug crush = 0/0
+debug heartbeatmap = 0/0
+debug perfcounter = 0/0
 
 [${RGW_NAME}]
 rgw frontends = beast endpoint=127.0.0.1:${o.rgwPort}
