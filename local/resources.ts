@@ -65,8 +65,7 @@ export async function ensureSessionTable(db: DynamoDBClient, table: string): Pro
               { AttributeName: idx.partitionKey, KeyType: 'HASH' },
               { AttributeName: idx.sortKey, KeyType: 'RANGE' },
             ],
-            // The sweeper reads whole session records from the index.
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: idx.projection },
           },
         ],
       }),

@@ -13,6 +13,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { UploadedPart } from '../core/api.js';
 import { S3_LIMITS } from '../core/limits.js';
+import { ApiError } from '../core/errors.js';
 
 export interface MultipartRef {
   key: string;
@@ -80,7 +81,11 @@ export class UploadStorage {
           MaxParts: S3_LIMITS.listPartsPageSize,
           ...(marker ? { PartNumberMarker: marker } : {}),
         }),
-      );
+      ).catch((e: unknown) => {
+        // Gone from storage (aborted behind our back, e.g. by the lifecycle rule): say so, not 500.
+        if (isNoSuchUpload(e)) throw new ApiError('session_aborted', 'the multipart upload no longer exists in storage');
+        throw e;
+      });
       for (const p of out.Parts ?? []) {
         if (p.PartNumber !== undefined && p.ETag !== undefined) {
           parts.push({ part_number: p.PartNumber, size: p.Size ?? 0, etag: p.ETag });
@@ -101,7 +106,9 @@ export class UploadStorage {
           MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.part_number, ETag: p.etag })) },
         }),
       );
-      return { ok: true, etag: out.ETag ?? '' };
+      // Some S3-compatible stores (Ceph RGW 16) answer Complete with an empty ETag; HeadObject has it.
+      const etag = out.ETag || (await this.head(ref.key))?.etag || '';
+      return { ok: true, etag };
     } catch (e) {
       if (isNoSuchUpload(e)) return { ok: false, reason: 'no_such_upload' };
       if (e instanceof S3ServiceException && PART_ERRORS.has(e.name)) {
@@ -132,6 +139,7 @@ export class UploadStorage {
   }
 }
 
+/** NoSuchUpload, or NoSuchKey as Ceph RGW answers ListParts on an aborted upload. */
 function isNoSuchUpload(e: unknown): boolean {
-  return e instanceof NoSuchUpload || (e instanceof S3ServiceException && e.name === 'NoSuchUpload');
+  return e instanceof NoSuchUpload || (e instanceof S3ServiceException && (e.name === 'NoSuchUpload' || e.name === 'NoSuchKey'));
 }

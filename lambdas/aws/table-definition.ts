@@ -10,6 +10,8 @@ export const TABLE = {
     name: 'open_sessions_by_expiry',
     partitionKey: 'open_shard',
     sortKey: 'expires_at',
+    /** The sweeper needs the key and upload id of each session: project everything. */
+    projection: 'ALL',
     /** Open sessions spread over this many partition values to avoid one hot key. */
     shards: 8,
   },

@@ -36,8 +36,8 @@ export class SessionsTable extends Construct {
       indexName: TABLE.openSessionsIndex.name,
       partitionKey: { name: TABLE.openSessionsIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE.openSessionsIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      // Sparse (only open sessions carry open_shard) and small; the sweeper needs whole items.
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Sparse (only open sessions carry open_shard) and small.
+      projectionType: dynamodb.ProjectionType[TABLE.openSessionsIndex.projection],
     });
   }
 }
