@@ -5,21 +5,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { MiB } from '../../lambdas/core/limits.js';
-import { loadEndpoints, s3ClientFor, type Endpoints } from './helpers/endpoints.js';
+import { apiFetch, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 
-let ep: Endpoints;
+let target: E2ETarget;
 beforeAll(() => {
-  ep = loadEndpoints();
+  target = e2eTarget();
 });
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await fetch(`${ep.api_url}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(ep.token ? { authorization: `Bearer ${ep.token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  const res = await apiFetch(
+    path,
+    { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+    target,
+  );
+  return { status: res.status, body: res.text ? res.json() : undefined, headers: res.headers };
 }
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
@@ -48,7 +47,7 @@ function split(data: Buffer, chunk: number): Buffer[] {
 
 async function readObject(filePath: string): Promise<Buffer> {
   const [, , bucket, ...key] = filePath.split('/');
-  const out = await s3ClientFor(ep).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  const out = await s3Client(target).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
   return Buffer.from(await out.Body!.transformToByteArray());
 }
 
@@ -97,7 +96,7 @@ describe('upload through presigned part URLs', () => {
     const first = await api('POST', `/upload/${sid}/complete`);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ status: 'completed', size: data.length, session_id: sid });
-    expect(first.body.file_path).toMatch(new RegExp(`^s3://${ep.bucket}/.+/${sid}/report\\.bin$`));
+    expect(first.body.file_path).toMatch(new RegExp(`^s3://${target.bucket}/.+/${sid}/report\\.bin$`));
     const expectedEtag = `"${createHash('md5').update(Buffer.concat(chunks.map((c) => createHash('md5').update(c).digest()))).digest('hex')}-3"`;
     expect(first.body.etag).toBe(expectedEtag);
     expect(sha256(await readObject(first.body.file_path))).toBe(sha256(data));
@@ -153,7 +152,7 @@ test('a 0-byte file uploads as one empty part', async () => {
   expect(r.status).toBe(200);
   expect(r.body.size).toBe(0);
   const [, , bucket, ...key] = (r.body.file_path as string).split('/');
-  const head = await s3ClientFor(ep).send(new HeadObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  const head = await s3Client(target).send(new HeadObjectCommand({ Bucket: bucket, Key: key.join('/') }));
   expect(head.ContentLength).toBe(0);
 });
 
@@ -164,7 +163,7 @@ test('abort removes the multipart upload; the session then refuses everything', 
   expect(r.status).toBe(200);
   expect(r.body).toEqual({ session_id: s.session_id, status: 'aborted' });
 
-  const uploads = await s3ClientFor(ep).send(new ListMultipartUploadsCommand({ Bucket: ep.bucket }));
+  const uploads = await s3Client(target).send(new ListMultipartUploadsCommand({ Bucket: target.bucket }));
   expect((uploads.Uploads ?? []).map((u) => u.Key)).not.toContainEqual(expect.stringContaining(s.session_id));
   expect((await api('GET', `/upload/${s.session_id}/status`)).body.status).toBe('aborted');
   expect((await api('POST', `/upload/${s.session_id}/parts`, { parts: [{ part_number: 2 }] })).status).toBe(410);

@@ -14,7 +14,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { MiB } from '../../lambdas/core/limits.js';
 import { routePath } from '../../lambdas/http/routes.js';
-import { loadEndpoints, s3ClientFor, type Endpoints } from './helpers/endpoints.js';
+import { apiFetch, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 
 /** Per test: a 64 MiB upload, or two of them plus a rate-limited one. */
 const TIMEOUT_MS = 180_000;
@@ -24,10 +24,10 @@ const MPU = join(ROOT, 'client/bin/mpu.mjs');
 /** The CLI must run on Node 24: the one jest runs on, or the project's `node` devDependency. */
 const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(ROOT, 'node_modules/.bin/node');
 
-let ep: Endpoints;
+let ep: E2ETarget;
 let dir: string;
 beforeAll(() => {
-  ep = loadEndpoints();
+  ep = e2eTarget();
   dir = mkdtempSync(join(tmpdir(), 'mpu-cli-e2e-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,11 +62,9 @@ async function waitUntil(pred: () => boolean, what: string, timeoutMs = 60_000):
 }
 
 async function status(sessionId: string): Promise<StatusResponse> {
-  const res = await fetch(ep.api_url + routePath('status', { session_id: sessionId }), {
-    headers: ep.token ? { authorization: `Bearer ${ep.token}` } : {},
-  });
+  const res = await apiFetch(routePath('status', { session_id: sessionId }), {}, ep);
   expect(res.status).toBe(200);
-  return (await res.json()) as StatusResponse;
+  return res.json() as StatusResponse;
 }
 
 function sha256File(path: string): Promise<string> {
@@ -81,7 +79,7 @@ function sha256File(path: string): Promise<string> {
 
 async function sha256Object(filePath: string): Promise<string> {
   const [, , bucket, ...key] = filePath.split('/');
-  const out = await s3ClientFor(ep).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  const out = await s3Client(ep).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
   const h = createHash('sha256');
   for await (const chunk of out.Body as AsyncIterable<Uint8Array>) h.update(chunk);
   return h.digest('hex');
