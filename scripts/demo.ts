@@ -1,0 +1,200 @@
+/**
+ * `npm run demo`: the main job, end to end on the local cloud.
+ * Starts the local cloud (or reuses a running `npm run local`), writes a 100 MiB random file,
+ * starts `mpu upload`, SIGKILLs it midway, re-runs the same command (which resumes on its own),
+ * then reads the stored object back and compares its SHA-256 with the file's. Prints timings.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { StatusResponse } from '../lambdas/core/api.js';
+import { MiB } from '../lambdas/core/limits.js';
+import { routePath } from '../lambdas/http/routes.js';
+import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
+import { checkDependencies, formatProblems } from '../local/deps.js';
+import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
+import { localS3Client } from '../local/resources.js';
+
+const { values: args } = parseArgs({
+  options: {
+    size: { type: 'string', default: '100' },
+    'kill-at': { type: 'string', default: '0.5' },
+  },
+});
+const SIZE = Number(args.size) * MiB;
+const KILL_AT = Number(args['kill-at']);
+const MPU = join(PROJECT_ROOT, 'client/bin/mpu.mjs');
+
+const t0 = performance.now();
+const timings: [string, number][] = [];
+function step<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  return work().then((v) => {
+    timings.push([label, performance.now() - start]);
+    return v;
+  });
+}
+const say = (line: string) => console.log(`demo: ${line}`);
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+async function sha256Of(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function writeRandomFile(path: string, size: number): Promise<string> {
+  const out = createWriteStream(path);
+  const hash = createHash('sha256');
+  const block = Buffer.alloc(MiB);
+  for (let left = size; left > 0; left -= block.length) {
+    const piece = left >= block.length ? block : block.subarray(0, left);
+    randomFillSync(piece);
+    hash.update(piece);
+    if (!out.write(piece)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return hash.digest('hex');
+}
+
+async function status(api: string, sessionId: string): Promise<StatusResponse> {
+  const res = await fetch(api + routePath('status', { session_id: sessionId }));
+  return (await res.json()) as StatusResponse;
+}
+
+/** Runs `mpu upload`, and SIGKILLs it once storage holds `killAt` of the parts. */
+async function uploadAndKill(api: string, file: string, stateDir: string, killAt: number) {
+  const child = spawn(process.execPath, [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--no-progress'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let sessionId: string | undefined;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    sessionId ??= /session ([A-Za-z0-9_-]{22})/.exec(stderr)?.[1];
+  });
+  const exited = once(child, 'exit');
+  let stored = 0;
+  let total = 0;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mpu finished before it could be killed:\n${stderr}`);
+    if (sessionId) {
+      const st = await status(api, sessionId);
+      stored = st.completed_parts.length;
+      total = st.total_parts;
+      if (stored >= Math.ceil(total * killAt)) break;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const after = await status(api, sessionId!);
+  return { sessionId: sessionId!, storedAtKill: after.completed_parts.length, total, bytesStored: after.bytes_uploaded };
+}
+
+interface UploadJson {
+  ok: boolean;
+  session_id: string;
+  file_path: string;
+  size: number;
+  etag: string;
+  bytes_sent: number;
+  parts_sent: number;
+  resumed: boolean;
+  duration_ms: number;
+}
+
+async function resume(api: string, file: string, stateDir: string): Promise<UploadJson> {
+  // The same command as the first run: the client finds its interrupted session by itself.
+  const child = spawn(process.execPath, [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--json'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`mpu upload (resume) exited with ${code}: ${stdout}`);
+  return JSON.parse(stdout.trim().split('\n').pop()!) as UploadJson;
+}
+
+async function main(): Promise<number> {
+  const problems = await checkDependencies();
+  if (problems.length) {
+    console.error(formatProblems(problems));
+    return 1;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'mpu-demo-'));
+  let cloud: LocalCloud | undefined;
+  try {
+    let endpoints: LocalEndpoints;
+    const running = defaultEndpointsFile(PROJECT_ROOT);
+    if (existsSync(running) && (await endpointsAnswer(readEndpointsFile(running)))) {
+      endpoints = readEndpointsFile(running);
+      say(`using the running local cloud at ${endpoints.api_url}`);
+    } else {
+      say('starting the local cloud (Ceph RGW, DynamoDB Local, API gateway)...');
+      cloud = await step('start local cloud', () => startLocalCloud({ endpointsFile: false }));
+      endpoints = cloud.endpoints;
+      say(`API ${endpoints.api_url}, S3 ${endpoints.s3_endpoint}, DynamoDB ${endpoints.dynamodb_endpoint}`);
+    }
+
+    const file = join(work, 'random-100MiB.bin');
+    const fileHash = await step('write random file', () => writeRandomFile(file, SIZE));
+    say(`wrote ${SIZE / MiB} MiB of random bytes, SHA-256 ${fileHash}`);
+
+    const stateDir = join(work, 'state');
+    say(`mpu upload ${file} (5 MiB parts, 4 workers); it will be killed with SIGKILL midway`);
+    const killed = await step('upload until SIGKILL', () => uploadAndKill(endpoints.api_url, file, stateDir, KILL_AT));
+    say(
+      `killed: storage holds ${killed.storedAtKill}/${killed.total} parts (${(killed.bytesStored / MiB).toFixed(0)} MiB) of session ${killed.sessionId}`,
+    );
+
+    say(`mpu upload ${file} again: it resumes by itself`);
+    const result = await step('resume and complete', () => resume(endpoints.api_url, file, stateDir));
+    const missing = killed.total - killed.storedAtKill;
+    say(
+      `resumed session ${result.session_id}: sent ${result.parts_sent} parts (${(result.bytes_sent / MiB).toFixed(1)} MiB); ` +
+        `${missing} were missing; completed ${result.file_path} (ETag ${result.etag})`,
+    );
+
+    const [, , bucket, ...key] = result.file_path.split('/');
+    const stored = await step('read back and hash', async () => {
+      const s3 = localS3Client(endpoints.s3_endpoint, endpoints.region, {
+        accessKeyId: endpoints.access_key_id,
+        secretAccessKey: endpoints.secret_access_key,
+      });
+      const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+      return sha256Of(out.Body as Readable);
+    });
+    const sameSession = result.session_id === killed.sessionId;
+    const onlyMissing = result.parts_sent === missing;
+    const ok = stored === fileHash && sameSession && onlyMissing && result.resumed;
+    say(`stored object SHA-256 ${stored} ${stored === fileHash ? '== file: verified' : '!= file: CORRUPT'}`);
+
+    console.log('\ntimings');
+    for (const [label, ms] of timings) console.log(`  ${label.padEnd(24)} ${sec(ms).padStart(9)}`);
+    console.log(`  ${'total'.padEnd(24)} ${sec(performance.now() - t0).padStart(9)}`);
+    console.log(
+      `\n${ok ? 'OK' : 'FAILED'}: ${SIZE / MiB} MiB uploaded, killed at ${killed.storedAtKill}/${killed.total} parts, ` +
+        `resumed in the same session (${sameSession}) sending only the missing parts (${onlyMissing}), SHA-256 verified (${stored === fileHash})`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await cloud?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`demo: failed: ${e instanceof Error ? e.stack : String(e)}`);
+    process.exit(1);
+  },
+);
