@@ -138,6 +138,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     throw new UsageError(`cannot read ${opts.file}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
   });
   let sessionId: string | undefined;
+  let prehash: Prehash = NO_PREHASH;
   // Booted now, so its start-up overlaps the init round trip.
   const hashWorker = opts.hashThread === 'worker' ? new HashWorker(opts.file) : undefined;
   try {
@@ -159,6 +160,9 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       if (plan.totalParts !== status.total_parts) throw new MpuError('bad_response', `session has ${status.total_parts} parts, expected ${plan.totalParts}`);
       stored = status.status === 'completed' ? [] : status.uploaded_parts;
     } else {
+      // While init is in flight, hash the first parts by the part size we asked for: the
+      // server keeps it unless it breaks a limit, and then the guesses are dropped.
+      prehash = startPrehash(reader, hashWorker, planParts(size, opts.chunkSize ?? DEFAULTS.chunkSize), pipelineWindow(concurrency));
       const init: InitResponse = await deps.api.init(
         {
           filename: opts.filename ?? basename(opts.file),
@@ -169,6 +173,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       );
       sessionId = init.session_id;
       plan = planParts(size, init.chunk_size);
+      if (plan.chunkSize !== prehash.plan.chunkSize) prehash.cancel();
       if (plan.totalParts !== init.total_parts) throw new MpuError('bad_response', `server planned ${init.total_parts} parts, expected ${plan.totalParts}`);
       initialUrls = init.parts;
       initialExpiresAt = Date.now() + init.url_expires_in * 1000;
@@ -194,7 +199,8 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     const worker = hashWorker;
     // Not reentrant on the main thread (one scratch buffer): callers await one digest at a time,
     // or queue them on the worker, which answers in order.
-    const digestOf = (n: number): Promise<Buffer> => (worker ? worker.digest(plan, n) : hashPart(reader, plan, n, scratch));
+    const digestOf = (n: number): Promise<Buffer> =>
+      prehash.take(n) ?? (worker ? worker.digest(plan, n) : hashPart(reader, plan, n, scratch));
     let storedBytes = 0;
     for (const p of [...stored].sort((a, b) => a.part_number - b.part_number)) {
       if (p.part_number < 1 || p.part_number > plan.totalParts) throw new MpuError('bad_response', `stored part ${p.part_number} is outside 1..${plan.totalParts}`);
@@ -306,9 +312,58 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
     if (err instanceof MpuError && sessionId && err.sessionId === undefined) err.sessionId = sessionId;
     throw err;
   } finally {
+    prehash.cancel();
+    await prehash.settled();
     await hashWorker?.close();
     await reader.close();
   }
+}
+
+/**
+ * How many parts the hashing pass may be ahead of the uploaders: a few rounds of uploads, enough
+ * to batch URL requests, little enough that URLs stay fresh.
+ */
+function pipelineWindow(concurrency: number): number {
+  return Math.max(8, concurrency * 4);
+}
+
+/** Digests computed before the plan was confirmed; each is handed out once. */
+interface Prehash {
+  readonly plan: PartPlan;
+  take(n: number): Promise<Buffer> | undefined;
+  cancel(): void;
+  settled(): Promise<void>;
+}
+
+const NO_PREHASH: Prehash = { plan: planParts(0, 1), take: () => undefined, cancel: () => undefined, settled: async () => undefined };
+
+function startPrehash(reader: PartReader, worker: HashWorker | undefined, plan: PartPlan, count: number): Prehash {
+  const pending = new Map<number, Promise<Buffer>>();
+  const scratch = worker ? undefined : Buffer.allocUnsafeSlow(Math.min(HASH_BLOCK_SIZE, Math.max(1, plan.chunkSize)));
+  let cancelled = false;
+  let chain: Promise<unknown> = Promise.resolve();
+  for (let n = 1; n <= Math.min(plan.totalParts, count); n++) {
+    // One at a time on the main thread (its own scratch buffer); queued in order on the worker.
+    const p = worker
+      ? worker.digest(plan, n)
+      : chain.then(() => (cancelled ? Promise.reject(new Error('cancelled')) : hashPart(reader, plan, n, scratch!)));
+    p.catch(() => undefined);
+    pending.set(n, p);
+    chain = p.catch(() => undefined);
+  }
+  return {
+    plan,
+    take(n) {
+      const p = pending.get(n);
+      pending.delete(n);
+      return p;
+    },
+    cancel() {
+      cancelled = true;
+      pending.clear();
+    },
+    settled: () => chain.then(() => undefined),
+  };
 }
 
 interface PipelineCtx {
@@ -336,8 +391,7 @@ interface PipelineCtx {
 async function runPipeline(ctx: PipelineCtx, todo: number[], initialUrls: PartUrl[], initialExpiresAt: number): Promise<void> {
   const { opts, deps, concurrency } = ctx;
   if (todo.length === 0) return;
-  // Ahead by a few rounds of uploads: enough to batch URL requests, little enough that URLs stay fresh.
-  const window = Math.max(8, concurrency * 4);
+  const window = pipelineWindow(concurrency);
   const supplier = new UrlSupplier({
     fetchUrls: async (parts) => deps.api.partUrls(ctx.sessionId, parts),
     initialUrls,

@@ -29,6 +29,8 @@ export type PutFault = { status: number; code?: string } | { throw: Error } | un
 export class FakeCloud {
   readonly sessions = new Map<string, FakeSession>();
   urlLifetimeSeconds = 900;
+  /** Part size the server imposes, whatever the client asks (like raising it to S3's minimum). */
+  forceChunkSize: number | undefined;
   /** Latency of a /parts call. */
   partUrlsLatencyMs = 0;
   now = () => Date.now();
@@ -42,7 +44,7 @@ export class FakeCloud {
 
   readonly api: UploadApi = {
     init: async (req: InitRequest): Promise<InitResponse> => {
-      const chunk = req.chunk_size ?? 5 * 1024 * 1024;
+      const chunk = this.forceChunkSize ?? req.chunk_size ?? 5 * 1024 * 1024;
       const plan = planParts(req.file_size, chunk);
       const id = `fake${String(this.nextId++).padStart(18, '0')}`;
       this.sessions.set(id, {

@@ -241,3 +241,11 @@ test('a stop while URL batches are in flight ends as InterruptedError, never a c
   expect((err as InterruptedError).partsSent).toBeGreaterThanOrEqual(110);
   expect((err as InterruptedError).partsSent).toBeLessThan(300);
 });
+
+test.each(['main', 'worker'] as const)('a part size raised by the server drops the digests guessed during init (%s thread)', async (hashThread) => {
+  const cloud = new FakeCloud();
+  cloud.forceChunkSize = 2 * CHUNK;
+  const { path, data } = file(`raised-${hashThread}.bin`, 7 * CHUNK + 9);
+  const r = await run(cloud, { file: path, chunkSize: CHUNK, hashThread });
+  expect(r).toMatchObject({ chunk_size: 2 * CHUNK, parts_total: 4, etag: expectedEtag(data, 2 * CHUNK) });
+});
