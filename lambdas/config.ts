@@ -13,12 +13,17 @@ export const ENV = {
   urlExpirySeconds: 'URL_EXPIRY_SECONDS',
   maxFileSize: 'MAX_FILE_SIZE',
   minPartSize: 'MIN_PART_SIZE',
+  maxOpenSessionsPerOwner: 'MAX_OPEN_SESSIONS_PER_OWNER',
   /** S3 endpoint for API calls (local S3 implementations). Unset on AWS. */
   s3Endpoint: 'S3_ENDPOINT',
   /** Endpoint written into presigned URLs when clients reach S3 by another address than Lambda does. */
   s3PublicEndpoint: 'S3_PUBLIC_ENDPOINT',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  /** The API tokens table; read by the authorizer (and the Function URL router) only. */
+  tokensTableName: 'TOKENS_TABLE_NAME',
+  /** Seconds the Function URL router caches authorizer answers (API Gateway caches them itself). */
+  authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
 } as const;
 
 const intFrom = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -32,6 +37,8 @@ const configSchema = z.object({
   maxFileSize: intFrom(S3_LIMITS.maxObjectSize).pipe(z.number().max(S3_LIMITS.maxObjectSize)),
   /** Only a test cluster lowers this (Ceph's `rgw multipart min part size`); AWS S3 enforces 5 MiB. */
   minPartSize: intFrom(S3_LIMITS.minPartSize),
+  /** Open (unfinished, unexpired) sessions one owner may hold; more is a 429. */
+  maxOpenSessionsPerOwner: intFrom(DEFAULTS.maxOpenSessionsPerOwner),
   s3Endpoint: z.string().url().optional(),
   s3PublicEndpoint: z.string().url().optional(),
   s3ForcePathStyle: z

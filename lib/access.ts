@@ -23,11 +23,13 @@ export interface Access {
   readonly table: readonly TableAction[];
   /** On the open_sessions_by_expiry index. */
   readonly openSessionsIndex: readonly TableAction[];
+  /** On the open_sessions_by_owner index. */
+  readonly openByOwnerIndex: readonly TableAction[];
   readonly objects: readonly ObjectAction[];
   readonly bucket: readonly BucketAction[];
 }
 
-const none = { table: [], openSessionsIndex: [], objects: [], bucket: [] } as const;
+const none = { table: [], openSessionsIndex: [], openByOwnerIndex: [], objects: [], bucket: [] } as const;
 
 /**
  * Why each grant exists (S3 authorizes multipart calls through object actions):
@@ -39,7 +41,13 @@ const none = { table: [], openSessionsIndex: [], objects: [], bucket: [] } as co
 const ROUTE_ACCESS: Record<RouteId, Access> = {
   // CreateMultipartUpload + presign the first URLs; PutItem the session. If PutItem fails, the
   // fresh multipart upload is aborted at once so no orphan waits a day for the lifecycle rule.
-  init: { ...none, table: ['dynamodb:PutItem'], objects: ['s3:PutObject', 's3:AbortMultipartUpload'] },
+  // Query (COUNT) the owner index first: the per-owner cap on open sessions.
+  init: {
+    ...none,
+    table: ['dynamodb:PutItem'],
+    openByOwnerIndex: ['dynamodb:Query'],
+    objects: ['s3:PutObject', 's3:AbortMultipartUpload'],
+  },
   parts: { ...none, table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
   status: { ...none, table: ['dynamodb:GetItem'], objects: ['s3:ListMultipartUploadParts'] },
   // ListParts, then CompleteMultipartUpload under a conditional-update lease. After a crashed
@@ -61,6 +69,7 @@ function union(accesses: readonly Access[]): Access {
   return {
     table: merge((a) => a.table),
     openSessionsIndex: merge((a) => a.openSessionsIndex),
+    openByOwnerIndex: merge((a) => a.openByOwnerIndex),
     objects: merge((a) => a.objects),
     bucket: merge((a) => a.bucket),
   };

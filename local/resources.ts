@@ -11,7 +11,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE } from '../lambdas/aws/table-definition.js';
+import { SESSION_INDEXES, TABLE } from '../lambdas/aws/table-definition.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -44,30 +44,24 @@ export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> 
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
 }
 
-/** CreateTable (if missing) with the sparse expiry GSI, on-demand billing, and TTL on `ttl`. */
+/** CreateTable (if missing) with the sparse GSIs, on-demand billing, and TTL on `ttl`. */
 export async function ensureSessionTable(db: DynamoDBClient, table: string): Promise<void> {
-  const idx = TABLE.openSessionsIndex;
+  const keyAttributes = new Set<string>([TABLE.partitionKey, ...SESSION_INDEXES.flatMap((i) => [i.partitionKey, i.sortKey])]);
   try {
     await db.send(
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE.partitionKey, AttributeType: 'S' },
-          { AttributeName: idx.partitionKey, AttributeType: 'S' },
-          { AttributeName: idx.sortKey, AttributeType: 'S' },
-        ],
+        AttributeDefinitions: [...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
         KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: idx.name,
-            KeySchema: [
-              { AttributeName: idx.partitionKey, KeyType: 'HASH' },
-              { AttributeName: idx.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: idx.projection },
-          },
-        ],
+        GlobalSecondaryIndexes: SESSION_INDEXES.map((idx) => ({
+          IndexName: idx.name,
+          KeySchema: [
+            { AttributeName: idx.partitionKey, KeyType: 'HASH' },
+            { AttributeName: idx.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: idx.projection },
+        })),
       }),
     );
   } catch (e) {

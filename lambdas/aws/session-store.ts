@@ -51,7 +51,7 @@ export class SessionStore {
   markCompleted(sessionId: string, leaseSince: string, etag: string, now: string): Promise<Transition> {
     return this.transition(sessionId, {
       update:
-        'SET #status = :completed, etag = :etag, completed_at = :now, updated_at = :now REMOVE completing_since, open_shard',
+        'SET #status = :completed, etag = :etag, completed_at = :now, updated_at = :now REMOVE completing_since, open_shard, open_owner',
       condition: '#status = :completing AND completing_since = :lease',
       values: { ':completed': 'completed', ':completing': 'completing', ':lease': leaseSince, ':etag': etag, ':now': now },
     });
@@ -69,7 +69,7 @@ export class SessionStore {
   /** Only an `in_progress` session can be aborted: a completing or completed one never is. */
   markAborted(sessionId: string, now: string): Promise<Transition> {
     return this.transition(sessionId, {
-      update: 'SET #status = :aborted, aborted_at = :now, updated_at = :now REMOVE open_shard',
+      update: 'SET #status = :aborted, aborted_at = :now, updated_at = :now REMOVE open_shard, open_owner',
       condition: '#status = :in_progress',
       values: { ':aborted': 'aborted', ':in_progress': 'in_progress', ':now': now },
     });
@@ -78,10 +78,37 @@ export class SessionStore {
   /** Marks an open session past its expiry as expired (the sweeper's step). */
   markExpired(sessionId: string, now: string): Promise<Transition> {
     return this.transition(sessionId, {
-      update: 'SET #status = :expired, updated_at = :now REMOVE open_shard',
+      update: 'SET #status = :expired, updated_at = :now REMOVE open_shard, open_owner',
       condition: '#status = :in_progress AND expires_at <= :now',
       values: { ':expired': 'expired', ':in_progress': 'in_progress', ':now': now },
     });
+  }
+
+  /**
+   * How many unexpired open sessions `owner` has, counting at most `limit` (enough to enforce a
+   * cap). Reads the sparse owner index: eventually consistent, so the cap is a soft one.
+   */
+  async countOpen(owner: string, now: string, limit: number): Promise<number> {
+    const index = TABLE.openByOwnerIndex;
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: index.name,
+          KeyConditionExpression: '#owner = :owner AND #exp > :now',
+          ExpressionAttributeNames: { '#owner': index.partitionKey, '#exp': index.sortKey },
+          ExpressionAttributeValues: { ':owner': owner, ':now': now },
+          Select: 'COUNT',
+          Limit: limit - count,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && count < limit);
+    return count;
   }
 
   /** One page of open sessions in `shard` whose expiry is at or before `now`, oldest first. */

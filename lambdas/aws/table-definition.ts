@@ -15,4 +15,26 @@ export const TABLE = {
     /** Open sessions spread over this many partition values to avoid one hot key. */
     shards: 8,
   },
+  /** Sparse GSI over each owner's open sessions: init counts them to enforce the per-owner cap. */
+  openByOwnerIndex: {
+    name: 'open_sessions_by_owner',
+    partitionKey: 'open_owner',
+    sortKey: 'expires_at',
+    /** Counting needs no attributes. */
+    projection: 'KEYS_ONLY',
+  },
+} as const;
+
+/** Every GSI of the sessions table, for the code that creates it (CDK stack, local cloud). */
+export const SESSION_INDEXES = [TABLE.openSessionsIndex, TABLE.openByOwnerIndex] as const;
+
+/**
+ * The API tokens table (lambdas/core/tokens.ts TokenRecord): one row per token, keyed by its
+ * public id; it holds the SHA-256 of each secret, never a token. The authorizer only reads it
+ * (GetItem); `mpu token` writes it with operator credentials.
+ */
+export const TOKENS_TABLE = {
+  partitionKey: 'token_id',
+  /** Set on revoked and expiring tokens only: DynamoDB deletes their rows after a retention. */
+  ttlAttribute: 'ttl',
 } as const;

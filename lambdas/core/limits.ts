@@ -28,6 +28,10 @@ export const DEFAULTS = {
   rowRetentionSeconds: 7 * 24 * 60 * 60,
   /** A `completing` session whose lease is older than this may be taken over by another complete call. */
   completeLeaseSeconds: 120,
+  /** Open sessions one owner may hold at once (stops one caller from pinning unbounded storage). */
+  maxOpenSessionsPerOwner: 100,
+  /** Retry-After (seconds) when an owner is at the cap: sessions end by completing, aborting or expiring. */
+  capRetryAfterSeconds: 60,
 } as const;
 
 export const API_LIMITS = {

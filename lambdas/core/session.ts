@@ -22,6 +22,8 @@ export interface SessionRecord {
   ttl: number;
   /** Sparse index key: set only while the session is open, so the sweeper reads open sessions only. */
   open_shard?: string;
+  /** Sparse index key: the owner, set only while the session is open (per-owner cap). */
+  open_owner?: string;
   /** Set while status is `completing`: when the lease was taken. */
   completing_since?: string;
   etag?: string;

@@ -40,6 +40,15 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
     defaultChunkSize: DEFAULTS.chunkSize,
   });
   const now = deps.now();
+  const open = await deps.store.countOpen(owner, iso(now), config.maxOpenSessionsPerOwner);
+  if (open >= config.maxOpenSessionsPerOwner) {
+    throw new ApiError(
+      'too_many_requests',
+      `you have ${open} open upload sessions, the most allowed; complete or abort one first`,
+      { open_sessions: open },
+      { 'Retry-After': String(DEFAULTS.capRetryAfterSeconds) },
+    );
+  }
   const sessionId = deps.newId();
   const key = objectKeyFor(config.objectKeyPrefix, sessionId, checked.filename);
   const expiresAt = new Date(now.getTime() + config.sessionTtlSeconds * 1000);
@@ -61,6 +70,7 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
     expires_at: iso(expiresAt),
     ttl: Math.floor(expiresAt.getTime() / 1000) + DEFAULTS.rowRetentionSeconds,
     open_shard: openShardOf(sessionId),
+    open_owner: owner,
   };
   try {
     await deps.store.create(session);

@@ -131,6 +131,7 @@ export class HandlerFunction extends Construct {
     }
     allow('SessionsTable', access.table, [table.tableArn]);
     allow('OpenSessionsIndex', access.openSessionsIndex, [`${table.tableArn}/index/${TABLE.openSessionsIndex.name}`]);
+    allow('OpenByOwnerIndex', access.openByOwnerIndex, [`${table.tableArn}/index/${TABLE.openByOwnerIndex.name}`]);
     allow('UploadObjects', access.objects, [bucket.arnForObjects(`${props.objectKeyPrefix}*`)]);
     allow('UploadBucket', access.bucket, [bucket.bucketArn]);
     return statements;

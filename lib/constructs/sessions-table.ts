@@ -5,7 +5,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { TABLE } from '../../lambdas/aws/table-definition.js';
+import { SESSION_INDEXES, TABLE } from '../../lambdas/aws/table-definition.js';
 
 export interface SessionsTableProps {
   readonly tableName?: string;
@@ -32,12 +32,14 @@ export class SessionsTable extends Construct {
       deletionProtection: props.protect,
       removalPolicy: props.removalPolicy,
     });
-    this.table.addGlobalSecondaryIndex({
-      indexName: TABLE.openSessionsIndex.name,
-      partitionKey: { name: TABLE.openSessionsIndex.partitionKey, type: dynamodb.AttributeType.STRING },
-      sortKey: { name: TABLE.openSessionsIndex.sortKey, type: dynamodb.AttributeType.STRING },
-      // Sparse (only open sessions carry open_shard) and small.
-      projectionType: dynamodb.ProjectionType[TABLE.openSessionsIndex.projection],
-    });
+    // Both indexes are sparse (only open sessions carry their keys), so they stay small.
+    for (const index of SESSION_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: dynamodb.AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: dynamodb.AttributeType.STRING },
+        projectionType: dynamodb.ProjectionType[index.projection],
+      });
+    }
   }
 }

@@ -93,7 +93,8 @@ describe('LocalStack free plan (-c localstack=true)', () => {
   test('the router may do what every route does, and no more', () => {
     const statements = roleStatements(local.template, local.logicalId(local.stack.functions.router!.role));
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['CreateLogGroup', 'Logs', 'SessionsTable', 'UploadBucket', 'UploadObjects']);
+    expect(Object.keys(bySid).sort()).toEqual(['CreateLogGroup', 'Logs', 'OpenByOwnerIndex', 'SessionsTable', 'UploadBucket', 'UploadObjects']);
+    expect(asArray(bySid.OpenByOwnerIndex!.Action)).toEqual(['dynamodb:Query']);
     expect(asArray(bySid.SessionsTable!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(asArray(bySid.UploadObjects!.Action).sort()).toEqual([
       's3:AbortMultipartUpload',

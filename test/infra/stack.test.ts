@@ -18,8 +18,11 @@ const API_FUNCTIONS = ROUTES.map((r) => r.id);
 const ALL_FUNCTIONS: FunctionId[] = [...API_FUNCTIONS, 'sweep'];
 
 /** Written out here, not imported from lib/access.ts: the test is the second opinion. */
-const EXPECTED_ACCESS: Record<string, { table?: string[]; index?: string[]; objects?: string[]; bucket?: string[] }> = {
-  init: { table: ['dynamodb:PutItem'], objects: ['s3:AbortMultipartUpload', 's3:PutObject'] },
+const EXPECTED_ACCESS: Record<
+  string,
+  { table?: string[]; index?: string[]; ownerIndex?: string[]; objects?: string[]; bucket?: string[] }
+> = {
+  init: { table: ['dynamodb:PutItem'], ownerIndex: ['dynamodb:Query'], objects: ['s3:AbortMultipartUpload', 's3:PutObject'] },
   parts: { table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
   status: { table: ['dynamodb:GetItem'], objects: ['s3:ListMultipartUploadParts'] },
   complete: {
@@ -229,10 +232,19 @@ describe('DynamoDB table', () => {
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+        {
+          IndexName: TABLE.openByOwnerIndex.name,
+          KeySchema: [
+            { AttributeName: TABLE.openByOwnerIndex.partitionKey, KeyType: 'HASH' },
+            { AttributeName: TABLE.openByOwnerIndex.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
       ],
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: TABLE.openSessionsIndex.partitionKey, AttributeType: 'S' },
         { AttributeName: TABLE.openSessionsIndex.sortKey, AttributeType: 'S' },
+        { AttributeName: TABLE.openByOwnerIndex.partitionKey, AttributeType: 'S' },
       ]),
     });
     expect(resource(s, ids.table).DeletionPolicy).toBe('Retain');
@@ -372,6 +384,11 @@ describe('IAM: least privilege per function', () => {
       expected.OpenSessionsIndex = {
         actions: want.index,
         resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, `/index/${TABLE.openSessionsIndex.name}`]] },
+      };
+    if (want.ownerIndex)
+      expected.OpenByOwnerIndex = {
+        actions: want.ownerIndex,
+        resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, `/index/${TABLE.openByOwnerIndex.name}`]] },
       };
     if (want.objects)
       expected.UploadObjects = {

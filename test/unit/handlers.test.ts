@@ -98,6 +98,7 @@ const storedParts = [
 beforeEach(() => {
   s3.reset();
   ddb.reset();
+  ddb.on(QueryCommand).resolves({ Count: 0 });
 });
 
 describe('POST /upload/init', () => {
@@ -120,7 +121,21 @@ describe('POST /upload/init', () => {
     expect(item).toMatchObject({ status: 'in_progress', owner: 'anonymous', upload_id: 'up-1', total_parts: 3 });
     expect(item.object_key).toBe(`uploads/${body.session_id}/movie.mp4`);
     expect(item.open_shard).toMatch(/^open#[0-7]$/);
+    expect(item.open_owner).toBe('anonymous');
     expect(item.ttl).toBeGreaterThan(Date.parse(item.expires_at) / 1000);
+  });
+
+  test('an owner at the open-session cap gets 429 with Retry-After, and nothing is created', async () => {
+    ddb.on(QueryCommand).resolves({ Count: 100 });
+    const res = await init(event('POST', '/upload/init', { filename: 'a', file_size: 1 }, { owner: 'alice' }));
+    expect(res.statusCode).toBe(429);
+    expect(bodyOf(res)).toMatchObject({ error: 'too_many_requests', open_sessions: 100 });
+    expect(res.headers?.['Retry-After']).toBe('60');
+    const q = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
+    expect(q).toMatchObject({ IndexName: 'open_sessions_by_owner', Select: 'COUNT', Limit: 100 });
+    expect(q.ExpressionAttributeValues![':owner']).toBe('alice');
+    expect(s3.calls()).toHaveLength(0);
+    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   test('a 0-byte file is one empty part', async () => {
