@@ -43,18 +43,6 @@ export const putPart: PutPart = async (o) => {
   headers['content-length'] = String(o.body.length);
 
   const { body, sliceSize, onProgress, limiter } = o;
-  async function* slices(): AsyncGenerator<Buffer> {
-    for (let off = 0; off < body.length; ) {
-      const end = Math.min(body.length, off + sliceSize);
-      if (limiter) await limiter.take(end - off, signal);
-      arm();
-      yield body.subarray(off, end);
-      // Resumed by undici once the previous slice was written to the socket.
-      off = end;
-      onProgress?.(off);
-    }
-    arm();
-  }
   const direct = body.length <= sliceSize && !limiter;
 
   arm();
@@ -63,7 +51,7 @@ export const putPart: PutPart = async (o) => {
       method: 'PUT',
       headers,
       // undici accepts async iterables (written with backpressure) although its types omit them.
-      body: direct ? body : (slices() as unknown as Buffer),
+      body: direct ? body : (bodySlices(body, { sliceSize, limiter, signal, onProgress, onSlice: arm }) as unknown as Buffer),
       dispatcher: o.dispatcher,
       signal,
     });
@@ -84,6 +72,26 @@ export const putPart: PutPart = async (o) => {
     clearTimeout(timer);
   }
 };
+
+/**
+ * The part as views of the buffer (no copies), paced by the rate limiter. The consumer pulls the
+ * next slice only once the previous one was written to the socket, so progress counts bytes the
+ * connection accepted, and a stalled socket stops the pulls (and `onSlice`, the stall timer's reset).
+ */
+export async function* bodySlices(
+  body: Buffer,
+  o: { sliceSize: number; limiter?: RateLimiter; signal?: AbortSignal; onProgress?: (bytes: number) => void; onSlice?: () => void },
+): AsyncGenerator<Buffer> {
+  for (let off = 0; off < body.length; ) {
+    const end = Math.min(body.length, off + o.sliceSize);
+    if (o.limiter) await o.limiter.take(end - off, o.signal);
+    o.onSlice?.();
+    yield body.subarray(off, end);
+    off = end;
+    o.onProgress?.(off);
+  }
+  o.onSlice?.();
+}
 
 /** `<Code>BadDigest</Code>` from S3's XML error body. */
 export function xmlField(xml: string, name: string): string | undefined {

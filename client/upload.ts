@@ -68,6 +68,8 @@ export interface UploadOptions {
   stateDir?: string;
   /** With `stateDir`: forget a remembered session for this file and start a new one. */
   restart?: boolean;
+  /** Tuning: bytes per socket write of a part (default 1 MiB; >= part size writes it whole). */
+  putSliceSize?: number;
 }
 
 export interface UploadResult {
@@ -468,7 +470,7 @@ async function sendPart(ctx: PipelineCtx, supplier: UrlSupplier, first: PartJob,
         body,
         signal,
         stallTimeoutMs: ctx.stallTimeoutMs,
-        sliceSize: PUT_SLICE,
+        sliceSize: ctx.opts.putSliceSize ?? PUT_SLICE,
         onProgress: (bytes) => progress.update(n, bytes),
         limiter: ctx.limiter,
       });

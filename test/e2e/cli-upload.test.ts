@@ -10,7 +10,7 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { MiB } from '../../lambdas/core/limits.js';
 import { routePath } from '../../lambdas/http/routes.js';
@@ -30,7 +30,15 @@ beforeAll(() => {
   ep = e2eTarget();
   dir = mkdtempSync(join(tmpdir(), 'mpu-cli-e2e-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** Objects the tests stored (the local cloud keeps them in memory): deleted at the end. */
+const stored: string[] = [];
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  for (const filePath of stored) {
+    const [, , bucket, ...key] = filePath.split('/');
+    await s3Client(ep).send(new DeleteObjectCommand({ Bucket: bucket, Key: key.join('/') })).catch(() => undefined);
+  }
+});
 
 interface Run {
   child: ChildProcess;
@@ -93,7 +101,9 @@ function randomFile(name: string, size: number): string {
 
 function lastJson(stdout: string): Record<string, any> {
   const lines = stdout.trim().split('\n').filter(Boolean);
-  return JSON.parse(lines[lines.length - 1]!) as Record<string, any>;
+  const r = JSON.parse(lines[lines.length - 1]!) as Record<string, any>;
+  if (typeof r.file_path === 'string') stored.push(r.file_path);
+  return r;
 }
 
 test('a 64 MiB file uploads and the stored object is byte-identical', async () => {

@@ -1,0 +1,94 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { MockAgent } from 'undici';
+import { PutPartError, StallError } from '../../client/errors.js';
+import { bodySlices, putPart, xmlField } from '../../client/put-part.js';
+import { RateLimiter } from '../../client/rate-limit.js';
+
+// undici's MockAgent answers in process: no sockets.
+function storage() {
+  const agent = new MockAgent();
+  agent.disableNetConnect();
+  return { agent, pool: agent.get('http://s3.test') };
+}
+
+const md5b64 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+
+test('sends the bytes with exact Content-Length and exactly the given headers, returns the ETag', async () => {
+  const { agent, pool } = storage();
+  const body = randomBytes(1000);
+  let headers: Record<string, string> = {};
+  let sent: unknown;
+  pool
+    .intercept({
+      path: '/b/k?partNumber=2',
+      method: 'PUT',
+      body: (b: unknown) => ((sent = b), true),
+      headers: (h: Record<string, string>) => ((headers = h), true),
+    })
+    .reply(200, '', { headers: { etag: '"abc"' } });
+  const progress: number[] = [];
+  const etag = await putPart({
+    dispatcher: agent, partNumber: 2, url: 'http://s3.test/b/k?partNumber=2', headers: { 'Content-MD5': md5b64(body), 'Content-Length': '1' }, body,
+    stallTimeoutMs: 5000, sliceSize: 1024 * 1024, onProgress: (n) => progress.push(n),
+  });
+  expect(etag).toBe('"abc"');
+  // Header names are case-insensitive (the mock lower-cases them); a stale Content-Length is replaced.
+  expect(headers).toEqual({ 'content-md5': md5b64(body), 'content-length': '1000' });
+  expect(Buffer.isBuffer(sent) && sent.equals(body)).toBe(true); // the buffer itself, not a copy or a stream
+  expect(progress).toEqual([1000]);
+  await agent.close();
+});
+
+test('slices are views of the part, in order, with progress after each', async () => {
+  const body = randomBytes(2500);
+  const progress: number[] = [];
+  const slices: Buffer[] = [];
+  for await (const s of bodySlices(body, { sliceSize: 1000, onProgress: (n) => progress.push(n) })) slices.push(s);
+  expect(slices.map((s) => s.length)).toEqual([1000, 1000, 500]);
+  expect(slices.every((s) => s.buffer === body.buffer)).toBe(true);
+  expect(Buffer.concat(slices).equals(body)).toBe(true);
+  expect(progress).toEqual([1000, 2000, 2500]);
+});
+
+test('an S3 error becomes a PutPartError with the XML code', async () => {
+  const { agent, pool } = storage();
+  pool
+    .intercept({ path: '/k', method: 'PUT' })
+    .reply(400, '<?xml version="1.0"?><Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match</Message></Error>');
+  const err = await putPart({ dispatcher: agent, partNumber: 7, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PutPartError);
+  expect(err).toMatchObject({ status: 400, s3Code: 'BadDigest', partNumber: 7 });
+  await agent.close();
+});
+
+test('503 with Retry-After is carried for the backoff', async () => {
+  const { agent, pool } = storage();
+  pool.intercept({ path: '/k', method: 'PUT' }).reply(503, '<Error><Code>SlowDown</Code></Error>', { headers: { 'retry-after': '3' } });
+  const err = await putPart({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  expect(err).toMatchObject({ status: 503, s3Code: 'SlowDown', retryAfterMs: 3000 });
+  await agent.close();
+});
+
+test('no answer within the stall timeout is a StallError', async () => {
+  const { agent, pool } = storage();
+  pool.intercept({ path: '/k', method: 'PUT' }).reply(200, '', { headers: { etag: '"x"' } }).delay(2000);
+  const t = performance.now();
+  const err = await putPart({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 100, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(StallError);
+  expect(performance.now() - t).toBeLessThan(1500);
+  await agent.close();
+});
+
+test('the rate limiter paces the slices', async () => {
+  const t = performance.now();
+  // 400 KiB at 1 MiB/s with a 100 ms burst allowance: at least ~290 ms.
+  let n = 0;
+  for await (const s of bodySlices(Buffer.alloc(400 * 1024), { sliceSize: 64 * 1024, limiter: new RateLimiter(1024 * 1024) })) n += s.length;
+  expect(n).toBe(400 * 1024);
+  expect(performance.now() - t).toBeGreaterThan(250);
+});
+
+test('xmlField', () => {
+  expect(xmlField('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>', 'Message')).toBe('Request has expired');
+  expect(xmlField('', 'Code')).toBeUndefined();
+});
