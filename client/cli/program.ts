@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
 import { resolveApi, stateDirPath, type Env } from '../config.js';
+import { createDispatcher } from '../http.js';
 import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
@@ -242,6 +243,8 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
   });
 
   let exitCode: number = EXIT.ok;
+  // One keep-alive pool for every file of the run.
+  const dispatcher = createDispatcher({ connections: flags.concurrency + 2 });
   try {
     for (const file of files) {
       if (stop.signal.aborted) break;
@@ -260,7 +263,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           const what = e.resumed
             ? `resuming session ${e.session_id}: ${e.stored_parts}/${e.total_parts} parts stored`
             : `session ${e.session_id}`;
-          info(`${file}: ${what} (${formatBytes(e.file_size)}, ${e.total_parts} parts of ${formatBytes(e.chunk_size)})`);
+          info(`${file}: ${what} (${formatBytes(e.file_size)}, ${plural(e.total_parts, 'part')} of ${formatBytes(e.chunk_size)})`);
           if (!flags.quiet) view.log(`mpu: if interrupted, resume: ${resumeHint(file, e.session_id)}`);
         } else if (e.type === 'auto_resume') {
           info(`${file}: resuming its interrupted upload (session ${e.session_id}, started ${e.created_at}); --restart starts over`);
@@ -281,6 +284,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
       try {
         const r = await upload({
           file,
+          dispatcher,
           apiUrl: api.apiUrl,
           token: api.token,
           chunkSize: flags.chunkSize,
@@ -304,10 +308,9 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
         if (e instanceof InterruptedError) {
           io.stderr.write(`mpu: interrupted after ${e.partsSent} more parts; to resume: ${resumeHint(file, e.sessionId!)}\n`);
         } else {
-          io.stderr.write(`mpu: ${file}: ${e.message}\n`);
-          if (current.sessionId && isResumable(e) && !flags.quiet) {
-            io.stderr.write(`mpu: the session is kept; to resume: ${resumeHint(file, current.sessionId)}\n`);
-          }
+          // One line per failure; the way back in is part of it when there is one.
+          const hint = current.sessionId && isResumable(e) ? `; session kept, to resume: ${resumeHint(file, current.sessionId)}` : '';
+          io.stderr.write(`mpu: ${file}: ${e.message}${hint}\n`);
         }
         if (flags.json) io.stdout.write(`${JSON.stringify({ file, ...errorJson(e) })}\n`);
         if (exitCode === EXIT.ok) exitCode = e.exitCode;
@@ -316,6 +319,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
     }
   } finally {
     offSignal?.();
+    await dispatcher.close();
   }
   return exitCode;
 }
@@ -323,6 +327,10 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
 /** Failures after which `--resume` can help: not a refused file, a dead session, or a finished object. */
 function isResumable(e: MpuError): boolean {
   return e.exitCode !== EXIT.session && e.exitCode !== EXIT.fileMismatch && e.exitCode !== EXIT.integrity;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function resumeCommand(file: string, sessionId: string): string {
@@ -366,7 +374,7 @@ export function formatStatus(s: StatusResponse): string {
   const pct = s.file_size > 0 ? Math.floor((s.bytes_uploaded / s.file_size) * 100) : stored === s.total_parts ? 100 : 0;
   const lines = [
     `session ${s.session_id}: ${s.status}`,
-    `  file ${s.filename}, ${formatBytes(s.file_size)} in ${s.total_parts} parts of ${formatBytes(s.chunk_size)}`,
+    `  file ${s.filename}, ${formatBytes(s.file_size)} in ${plural(s.total_parts, 'part')} of ${formatBytes(s.chunk_size)}`,
   ];
   if (s.status === 'completed') lines.push(`  stored as ${s.file_path} (etag ${s.etag})`);
   else lines.push(`  stored ${stored}/${s.total_parts} parts, ${formatBytes(s.bytes_uploaded)} (${pct}%)`);
