@@ -20,6 +20,8 @@ export function classify(err: unknown): RetryKind {
   if (err instanceof ApiRequestError) {
     // Another `complete` holds the lease: it will finish, and complete is idempotent.
     if (err.code === 'session_busy') return 'retry';
+    // A cap that clears only when the user finishes other uploads: retrying cannot help.
+    if (err.code === 'too_many_open_sessions') return 'fatal';
     return retryableStatus(err.status) ? 'retry' : 'fatal';
   }
   if (err instanceof StallError) return 'retry';

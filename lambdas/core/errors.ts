@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   file_too_large: 413,
   unsupported_media_type: 415,
   too_many_requests: 429,
+  /** The owner holds the most open sessions allowed; it clears when one completes, aborts or expires. */
+  too_many_open_sessions: 429,
   internal_error: 500,
   storage_error: 502,
 } as const;

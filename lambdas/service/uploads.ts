@@ -43,7 +43,7 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
   const open = await deps.store.countOpen(owner, iso(now), config.maxOpenSessionsPerOwner);
   if (open >= config.maxOpenSessionsPerOwner) {
     throw new ApiError(
-      'too_many_requests',
+      'too_many_open_sessions',
       `you have ${open} open upload sessions, the most allowed; complete or abort one first`,
       { open_sessions: open },
       { 'Retry-After': String(DEFAULTS.capRetryAfterSeconds) },

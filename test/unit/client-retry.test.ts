@@ -16,6 +16,7 @@ test.each([
   ['API 502 storage_error', new ApiRequestError(502, { error: 'storage_error', message: '' }, 'x'), 'retry'],
   ['API 503 without JSON', new ApiRequestError(503, undefined, 'x'), 'retry'],
   ['API 409 session_busy', new ApiRequestError(409, { error: 'session_busy', message: '' }, 'x'), 'retry'],
+  ['API 429 too_many_open_sessions (a cap, not throttling)', new ApiRequestError(429, { error: 'too_many_open_sessions', message: '' }, 'x'), 'fatal'],
   ['API 404', new ApiRequestError(404, { error: 'not_found', message: '' }, 'x'), 'fatal'],
   ['API 400', new ApiRequestError(400, { error: 'validation_error', message: '' }, 'x'), 'fatal'],
   ['API 410', new ApiRequestError(410, { error: 'session_expired', message: '' }, 'x'), 'fatal'],

@@ -129,7 +129,7 @@ describe('POST /upload/init', () => {
     ddb.on(QueryCommand).resolves({ Count: 100 });
     const res = await init(event('POST', '/upload/init', { filename: 'a', file_size: 1 }, { owner: 'alice' }));
     expect(res.statusCode).toBe(429);
-    expect(bodyOf(res)).toMatchObject({ error: 'too_many_requests', open_sessions: 100 });
+    expect(bodyOf(res)).toMatchObject({ error: 'too_many_open_sessions', open_sessions: 100 });
     expect(res.headers?.['Retry-After']).toBe('60');
     const q = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
     expect(q).toMatchObject({ IndexName: 'open_sessions_by_owner', Select: 'COUNT', Limit: 100 });
