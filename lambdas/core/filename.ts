@@ -8,9 +8,15 @@ import { API_LIMITS } from './limits.js';
 // which make logs and consoles lie about a name.
 const FORBIDDEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 
+// A lone UTF-16 surrogate (JSON allows "\ud800"): not Unicode text, so it has no UTF-8 form and
+// cannot be part of an object key (the SDK's URI encoding throws on it, which surfaced as a 500).
+// With the `u` flag a well-formed pair is one code point, so only lone halves match.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
+
 export type FilenameCheck = { ok: true; filename: string } | { ok: false; reason: string };
 
 export function checkFilename(raw: string): FilenameCheck {
+  if (LONE_SURROGATE.test(raw)) return { ok: false, reason: 'filename must be valid Unicode text (it has a lone surrogate)' };
   const filename = raw.normalize('NFC');
   if (filename.trim().length === 0) return { ok: false, reason: 'filename must not be blank' };
   if (Buffer.byteLength(filename, 'utf8') > API_LIMITS.maxFilenameLength) {
