@@ -17,6 +17,22 @@ const THROTTLES = new Set([
   'TooManyRequestsException',
 ]);
 
+/**
+ * Node socket error codes of a request that never got an answer (refused, reset, timed out,
+ * unresolvable): the service was unreachable, which says nothing about the request.
+ */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
 /** Maps anything thrown to an ApiError; unknown errors become a 500 that reveals nothing. */
 export function toApiError(e: unknown): ApiError {
   if (isApiError(e)) return e;
@@ -24,9 +40,14 @@ export function toApiError(e: unknown): ApiError {
   if (THROTTLES.has(name)) {
     return new ApiError('too_many_requests', 'the service is busy; retry shortly', {}, { 'Retry-After': '1' });
   }
-  const fault = (e as { $fault?: string; $metadata?: { httpStatusCode?: number } } | null) ?? null;
+  const fault = (e as { $fault?: string; $metadata?: { httpStatusCode?: number }; code?: unknown } | null) ?? null;
   if (fault?.$fault === 'server' && fault.$metadata?.httpStatusCode !== undefined) {
     return new ApiError('storage_error', 'a storage service failed; retry shortly', {}, { 'Retry-After': '1' });
+  }
+  // An AWS SDK call (it attaches $metadata) that got no HTTP answer after its own retries: S3 or
+  // DynamoDB unreachable. Retryable like a 5xx from them, and not a bug of ours.
+  if (fault?.$metadata && fault.$metadata.httpStatusCode === undefined && (NETWORK_CODES.has(String(fault.code)) || name === 'TimeoutError')) {
+    return new ApiError('storage_error', 'a storage service could not be reached; retry shortly', {}, { 'Retry-After': '1' });
   }
   return new ApiError('internal_error', 'internal error');
 }

@@ -13,14 +13,14 @@ import type {
   StatusResponse,
   UploadedPart,
 } from '../core/api.js';
-import { ApiError } from '../core/errors.js';
+import { ApiError, isApiError } from '../core/errors.js';
 import { objectKeyFor } from '../core/filename.js';
 import { API_LIMITS, DEFAULTS } from '../core/limits.js';
 import { missingParts, partSize, planParts } from '../core/parts.js';
 import { effectiveStatus, filePath, type SessionRecord } from '../core/session.js';
 import { checkInit, checkPartNumbers } from '../core/validation.js';
 import { TABLE } from '../aws/table-definition.js';
-import type { MultipartRef } from '../aws/storage.js';
+import type { CompleteOutcome, MultipartRef } from '../aws/storage.js';
 import type { Deps } from './deps.js';
 
 const iso = (d: Date) => d.toISOString();
@@ -156,14 +156,23 @@ export async function completeUpload(
     throw stateError(session, now);
   }
 
-  const parts = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+  let parts: UploadedPart[];
+  try {
+    parts = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+  } catch (e) {
+    if (isApiError(e) && e.code === 'session_aborted') return adoptStoredObject(deps, session, now, e);
+    throw e;
+  }
   checkPartsComplete(session, parts, req);
 
   const lease = await deps.store.beginCompleting(sessionId, iso(now), iso(new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000)));
   if (!lease.ok) return answerLostRace(deps, lease.current, now);
   const leaseSince = lease.session.completing_since!;
 
-  const outcome = await deps.storage.complete(refOf(session), parts).catch(async (e: unknown) => {
+  const outcome = await deps.storage.complete(refOf(session), parts).catch(async (e: unknown): Promise<CompleteOutcome> => {
+    // No answer is not a refusal: S3 may have assembled the object and the answer got lost.
+    const head = await deps.storage.head(session.object_key).catch(() => undefined);
+    if (head && head.size === session.file_size) return { ok: true, etag: head.etag };
     await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
     throw e;
   });
@@ -183,7 +192,12 @@ export async function completeUpload(
     throw new ApiError('part_mismatch', `storage refused the parts: ${outcome.message}`);
   }
 
-  const done = await deps.store.markCompleted(sessionId, leaseSince, etag, iso(deps.now()));
+  return recordCompleted(deps, session, leaseSince, etag);
+}
+
+/** Writes `completed` under the lease taken at `leaseSince`; the answer of every completer. */
+async function recordCompleted(deps: Deps, session: SessionRecord, leaseSince: string, etag: string): Promise<CompleteResponse> {
+  const done = await deps.store.markCompleted(session.session_id, leaseSince, etag, iso(deps.now()));
   if (!done.ok) return answerLostRace(deps, done.current, deps.now());
   deps.events({
     type: 'completed',
@@ -191,6 +205,24 @@ export async function completeUpload(
     durationMs: Date.parse(done.session.completed_at ?? '') - Date.parse(session.created_at),
   });
   return completedResponse(deps, done.session);
+}
+
+/**
+ * The multipart upload is gone from storage while the session is still open. An earlier complete
+ * may have had S3 assemble the object and never heard back (it then gave its lease back): the
+ * object key belongs to this session alone, so an object of the planned size there is this
+ * upload, and is recorded as completed. Anything else: the upload really is gone (`gone`).
+ */
+async function adoptStoredObject(deps: Deps, session: SessionRecord, now: Date, gone: ApiError): Promise<CompleteResponse> {
+  const head = await deps.storage.head(session.object_key);
+  if (!head || head.size !== session.file_size) throw gone;
+  const lease = await deps.store.beginCompleting(
+    session.session_id,
+    iso(now),
+    iso(new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000)),
+  );
+  if (!lease.ok) return answerLostRace(deps, lease.current, now);
+  return recordCompleted(deps, session, lease.session.completing_since!, head.etag);
 }
 
 export async function abortUpload(deps: Deps, owner: string, sessionId: string): Promise<AbortResponse> {
