@@ -211,11 +211,17 @@ async function recordCompleted(deps: Deps, session: SessionRecord, leaseSince: s
  * The multipart upload is gone from storage while the session is still open. An earlier complete
  * may have had S3 assemble the object and never heard back (it then gave its lease back): the
  * object key belongs to this session alone, so an object of the planned size there is this
- * upload, and is recorded as completed. Anything else: the upload really is gone (`gone`).
+ * upload, and is recorded as completed. Otherwise the session ended meanwhile (its final state is
+ * the answer), or the upload was removed behind our back (`gone`).
  */
 async function adoptStoredObject(deps: Deps, session: SessionRecord, now: Date, gone: ApiError): Promise<CompleteResponse> {
   const head = await deps.storage.head(session.object_key);
-  if (!head || head.size !== session.file_size) throw gone;
+  if (!head || head.size !== session.file_size) {
+    // An abort or the sweeper ends the row first, then the upload: answer with what it wrote.
+    const current = await deps.store.get(session.session_id);
+    if (current && current.status !== 'in_progress') return answerLostRace(deps, current, deps.now());
+    throw gone;
+  }
   const lease = await deps.store.beginCompleting(
     session.session_id,
     iso(now),
