@@ -6,7 +6,7 @@
 import type { RouteId } from '../lambdas/http/routes.js';
 import { ROUTES } from '../lambdas/http/routes.js';
 
-export type FunctionId = RouteId | 'sweep' | 'router';
+export type FunctionId = RouteId | 'sweep' | 'router' | 'authorizer';
 
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
 /** Object-level S3 actions; granted on `bucket/<objectKeyPrefix>*` only. */
@@ -25,11 +25,13 @@ export interface Access {
   readonly openSessionsIndex: readonly TableAction[];
   /** On the open_sessions_by_owner index. */
   readonly openByOwnerIndex: readonly TableAction[];
+  /** On the API tokens table (items addressed by token_id). */
+  readonly tokensTable: readonly TableAction[];
   readonly objects: readonly ObjectAction[];
   readonly bucket: readonly BucketAction[];
 }
 
-const none = { table: [], openSessionsIndex: [], openByOwnerIndex: [], objects: [], bucket: [] } as const;
+const none = { table: [], openSessionsIndex: [], openByOwnerIndex: [], tokensTable: [], objects: [], bucket: [] } as const;
 
 /**
  * Why each grant exists (S3 authorizes multipart calls through object actions):
@@ -70,6 +72,7 @@ function union(accesses: readonly Access[]): Access {
     table: merge((a) => a.table),
     openSessionsIndex: merge((a) => a.openSessionsIndex),
     openByOwnerIndex: merge((a) => a.openByOwnerIndex),
+    tokensTable: merge((a) => a.tokensTable),
     objects: merge((a) => a.objects),
     bucket: merge((a) => a.bucket),
   };
@@ -79,5 +82,8 @@ export const ACCESS: Record<FunctionId, Access> = {
   ...ROUTE_ACCESS,
   // Query the sparse index for expired open sessions, mark each expired, abort its upload.
   sweep: { ...none, table: ['dynamodb:UpdateItem'], openSessionsIndex: ['dynamodb:Query'], objects: ['s3:AbortMultipartUpload'] },
-  router: union(ROUTES.map((r) => ROUTE_ACCESS[r.id])),
+  // The Lambda authorizer reads one token row by id; it can neither list nor change tokens.
+  authorizer: { ...none, tokensTable: ['dynamodb:GetItem'] },
+  // Behind a Function URL the router authorizes itself, with the authorizer's code and grant.
+  router: union([...ROUTES.map((r) => ROUTE_ACCESS[r.id]), { ...none, tokensTable: ['dynamodb:GetItem'] }]),
 };

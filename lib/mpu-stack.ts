@@ -13,11 +13,12 @@ import { ROUTES, type RouteId } from '../lambdas/http/routes.js';
 import { ACCESS, type FunctionId } from './access.js';
 import { FunctionUrlApi } from './constructs/function-url-api.js';
 import { HandlerFunction } from './constructs/handler-function.js';
-import { UploadHttpApi } from './constructs/http-api.js';
+import { UploadHttpApi, type HttpApiAuth } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
 import { SessionsTable } from './constructs/sessions-table.js';
+import { TokensTable } from './constructs/tokens-table.js';
 import { UploadBucket } from './constructs/upload-bucket.js';
-import { REASONS, acknowledgeLogBucket, acknowledgePublicRoute, acknowledgeRoleWildcards } from './nag.js';
+import { REASONS, acknowledgeLogBucket, acknowledgeRoleWildcards } from './nag.js';
 import { LOCALSTACK_ASSETS_BUCKET, resolveSettings, type MpuSettings } from './settings.js';
 
 export interface MpuStackProps extends StackProps {
@@ -29,6 +30,8 @@ export const OUTPUT_KEYS = {
   apiUrl: 'ApiUrl',
   bucketName: 'BucketName',
   tableName: 'TableName',
+  /** Only with API token auth (the default), not with a JWT authorizer. */
+  tokensTableName: 'TokensTableName',
   region: 'Region',
 } as const;
 
@@ -44,6 +47,8 @@ const SIZING: Record<FunctionId, { memorySize: number; timeoutSeconds: number }>
   complete: { memorySize: 512, timeoutSeconds: 29 },
   abort: { memorySize: 512, timeoutSeconds: 10 },
   router: { memorySize: 512, timeoutSeconds: 29 },
+  // One GetItem per uncached Authorization value; API Gateway waits at most 10 s for an authorizer.
+  authorizer: { memorySize: 512, timeoutSeconds: 5 },
   // One sweep pages through the expired sessions of all shards; it must end before the next run.
   sweep: { memorySize: 512, timeoutSeconds: 300 },
 };
@@ -54,6 +59,8 @@ export class MpuStack extends Stack {
   readonly apiUrl: string;
   readonly uploads: UploadBucket;
   readonly sessions: SessionsTable;
+  /** Undefined with a JWT authorizer. */
+  readonly tokens?: TokensTable;
   readonly monitoring?: Monitoring;
   readonly httpApi?: UploadHttpApi;
   readonly functionUrlApi?: FunctionUrlApi;
@@ -92,6 +99,17 @@ export class MpuStack extends Stack {
       protect: s.retainData,
     });
 
+    // API tokens, unless a JWT authorizer replaces them.
+    const tokenAuth = !s.jwtAuth;
+    if (tokenAuth) {
+      this.tokens = new TokensTable(this, 'Tokens', {
+        ...(s.tokensTableName ? { tableName: s.tokensTableName } : {}),
+        removalPolicy,
+        protect: s.retainData,
+      });
+    }
+    const tokensTable = this.tokens?.table;
+
     // Handler configuration, only under the names of lambdas/config.ts (ENV).
     const environment: Record<string, string> = {
       [ENV.tableName]: this.sessions.table.tableName,
@@ -108,15 +126,16 @@ export class MpuStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
     };
 
-    const handler = (fid: FunctionId, description: string): IFunction => {
+    const handler = (fid: FunctionId, description: string, env: Record<string, string> = environment): IFunction => {
       const f = new HandlerFunction(this, `${pascal(fid)}Handler`, {
         id: fid,
         description,
         memorySize: SIZING[fid].memorySize,
         timeout: Duration.seconds(SIZING[fid].timeoutSeconds),
-        environment,
+        environment: env,
         access: ACCESS[fid],
         table: this.sessions.table,
+        ...(tokensTable ? { tokensTable } : {}),
         bucket: this.uploads.bucket,
         objectKeyPrefix: s.objectKeyPrefix,
         ...(logRetention !== undefined ? { logRetention } : {}),
@@ -134,6 +153,17 @@ export class MpuStack extends Stack {
         RouteId,
         IFunction
       >;
+      const auth: HttpApiAuth = s.jwtAuth
+        ? { kind: 'jwt', jwt: s.jwtAuth }
+        : {
+            kind: 'token',
+            // The authorizer needs the tokens table and nothing else: not even the sessions table's name.
+            authorizer: handler('authorizer', 'mpu API token authorizer: Bearer tokens against the tokens table', {
+              [ENV.tokensTableName]: tokensTable!.tableName,
+              NODE_OPTIONS: environment.NODE_OPTIONS!,
+            }),
+            resultsCacheTtl: Duration.seconds(s.authCacheTtlSeconds),
+          };
       httpApi = new UploadHttpApi(this, 'Http', {
         handlers,
         corsAllowedOrigins: s.corsAllowedOrigins,
@@ -141,17 +171,17 @@ export class MpuStack extends Stack {
         throttleBurstLimit: s.throttleBurstLimit,
         logRetention: retentionDays(s.logRetentionDays),
         removalPolicy,
-        ...(s.jwtAuth ? { jwtAuth: s.jwtAuth } : {}),
+        auth,
       });
-      if (!s.jwtAuth) {
-        for (const child of httpApi.api.node.findAll()) {
-          if ((child as { cfnResourceType?: string }).cfnResourceType === 'AWS::ApiGatewayV2::Route') acknowledgePublicRoute(child);
-        }
-      }
       this.httpApi = httpApi;
       this.apiUrl = httpApi.url;
     } else {
-      router = handler('router', 'mpu API router: every route of the route table behind one Function URL');
+      // No API Gateway in front: the router runs the token authorizer itself (lambdas/handlers/router.ts).
+      router = handler('router', 'mpu API router: token authorization, then every route of the route table behind one Function URL', {
+        ...environment,
+        [ENV.tokensTableName]: tokensTable!.tableName,
+        [ENV.authCacheTtlSeconds]: String(s.authCacheTtlSeconds),
+      });
       this.functionUrlApi = new FunctionUrlApi(this, 'FunctionUrl', { router, corsAllowedOrigins: s.corsAllowedOrigins });
       this.apiUrl = this.functionUrlApi.url;
     }
@@ -177,6 +207,12 @@ export class MpuStack extends Stack {
     new CfnOutput(this, OUTPUT_KEYS.apiUrl, { value: this.apiUrl, description: 'Base URL of the upload API (mpu --api)' });
     new CfnOutput(this, OUTPUT_KEYS.bucketName, { value: this.uploads.bucket.bucketName, description: 'Bucket uploads land in' });
     new CfnOutput(this, OUTPUT_KEYS.tableName, { value: this.sessions.table.tableName, description: 'Upload sessions table' });
+    if (tokensTable) {
+      new CfnOutput(this, OUTPUT_KEYS.tokensTableName, {
+        value: tokensTable.tableName,
+        description: 'API tokens table (mpu token create|list|revoke --outputs <this file>)',
+      });
+    }
     new CfnOutput(this, OUTPUT_KEYS.region, { value: Aws.REGION, description: 'Region of the stack' });
   }
 }

@@ -3,16 +3,10 @@
  * construct it concerns, with the reason. The infra tests fail on any finding not listed here.
  */
 import { Stack, Validations, type IResolvable } from 'aws-cdk-lib';
-import type { CfnRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
 export const REASONS = {
-  publicApi:
-    'Public by design when no JWT authorizer is configured (-c jwtIssuer/-c jwtAudience): the mpu CLI ' +
-    'takes only an API URL. What bounds abuse: stage throttling, the max file size, sessions that expire, ' +
-    'object keys under one prefix, and 128-bit random session ids that act as capabilities for every ' +
-    'route but init.',
   logBucket:
     'This bucket receives the upload bucket\'s server access logs; logging it too would need yet another ' +
     'bucket whose logs only record S3\'s own log deliveries.',
@@ -68,10 +62,6 @@ export function acknowledgeRoleWildcards(role: iam.Role, reasonBySid: Record<str
 interface Statement {
   Sid?: string;
   Resource: unknown;
-}
-
-export function acknowledgePublicRoute(route: CfnRoute | IConstruct): void {
-  Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason: REASONS.publicApi });
 }
 
 export function acknowledgeLogBucket(bucket: IConstruct): void {

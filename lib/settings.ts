@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
+import { DEFAULT_AUTH_CACHE_TTL_SECONDS } from '../lambdas/http/authorization.js';
 
 /**
  * How clients reach the handlers.
@@ -31,6 +32,7 @@ export interface MpuSettings {
   /** Physical names; undefined lets CloudFormation generate unique ones (recommended). */
   readonly bucketName?: string;
   readonly tableName?: string;
+  readonly tokensTableName?: string;
   /** Object keys of uploads start with this; IAM object permissions are scoped to it. */
   readonly objectKeyPrefix: string;
   readonly maxFileSize: number;
@@ -57,7 +59,15 @@ export interface MpuSettings {
   readonly dashboard: boolean;
   /** SNS topic ARN notified by the alarms; none: alarms only change state. */
   readonly alarmTopicArn?: string;
-  /** Protect the HTTP API with a JWT authorizer; the handlers then scope sessions to `sub`. */
+  /**
+   * Seconds an authorizer answer is cached per `Authorization` value (API Gateway's result cache,
+   * and the Function URL router's own): the longest a revoked token keeps working. 0: no cache.
+   */
+  readonly authCacheTtlSeconds: number;
+  /**
+   * Protect the HTTP API with a JWT authorizer INSTEAD of the API token authorizer (the default);
+   * the handlers then scope sessions to the JWT's `sub`, and no tokens table is created.
+   */
   readonly jwtAuth?: JwtAuthSettings;
   /** Endpoint written into presigned URLs (LocalStack: the host-reachable S3 address). */
   readonly s3PublicEndpoint?: string;
@@ -81,6 +91,7 @@ export const DEFAULT_SETTINGS: MpuSettings = {
   retainData: true,
   sweepIntervalMinutes: 15,
   dashboard: true,
+  authCacheTtlSeconds: DEFAULT_AUTH_CACHE_TTL_SECONDS,
 };
 
 /**
@@ -112,6 +123,7 @@ const contextSchema = z.object({
   api: z.enum(['http-api', 'function-url']).optional(),
   bucketName: z.string().min(3).max(63).optional(),
   tableName: z.string().min(3).max(255).optional(),
+  tokensTableName: z.string().min(3).max(255).optional(),
   objectKeyPrefix: z
     .string()
     .regex(/^[A-Za-z0-9!_.()'-]+(\/[A-Za-z0-9!_.()'-]+)*\/$/, 'a key prefix like "uploads/": safe characters, ends with "/"')
@@ -128,6 +140,8 @@ const contextSchema = z.object({
   retainData: bool.optional(),
   sweepIntervalMinutes: int(1, 1440).optional(),
   dashboard: bool.optional(),
+  // API Gateway accepts 0 to 3600 s for authorizer result caching.
+  authCacheTtlSeconds: int(0, 3600).optional(),
   alarmTopicArn: z.string().startsWith('arn:').optional(),
   jwtIssuer: z.string().url().optional(),
   jwtAudience: list.optional(),
@@ -171,6 +185,9 @@ export function resolveSettings(partial: Partial<MpuSettings> = {}): MpuSettings
     throw new Error('jwtAuth needs the HTTP API (api=http-api)');
   }
   if (s.throttleBurstLimit < 1 || s.throttleRateLimit < 1) throw new Error('throttle limits must be positive');
+  if (!Number.isInteger(s.authCacheTtlSeconds) || s.authCacheTtlSeconds < 0 || s.authCacheTtlSeconds > 3600) {
+    throw new Error('authCacheTtlSeconds must be 0..3600');
+  }
   if (!s.objectKeyPrefix.endsWith('/')) throw new Error('objectKeyPrefix must end with "/"');
   if (s.corsAllowedOrigins.some((o) => o !== '*' && !/^https?:\/\/[^/]+$/.test(o))) {
     throw new Error('corsAllowedOrigins: each origin is "*" or scheme://host[:port] without a path');

@@ -9,15 +9,19 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TokenStore } from '../lambdas/aws/token-store.js';
 import { ENV } from '../lambdas/config.js';
 import { S3_LIMITS } from '../lambdas/core/limits.js';
+import { newToken, tokenRecord, type TokenRecord } from '../lambdas/core/tokens.js';
 import { startCeph, type CephCluster } from './ceph.js';
 import { checkDependencies, formatProblems } from './deps.js';
 import { startDynamo, type DynamoLocal } from './dynamodb.js';
 import { defaultEndpointsFile, removeEndpointsFile, writeEndpointsFile, type LocalEndpoints } from './endpoints.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
-import { ensureBucket, ensureSessionTable, localDynamoClient, localS3Client } from './resources.js';
+import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,6 +35,14 @@ export interface LocalCloudOptions {
   region?: string;
   bucket?: string;
   table?: string;
+  tokensTable?: string;
+  /** Owner of the token written into the endpoints file. Default `local-user`. */
+  defaultOwner?: string;
+  /**
+   * Seconds the gateway caches authorizer answers. Default 0 (none), so a revoked token is
+   * refused at once and tests are deterministic; API Gateway's default is 300.
+   */
+  authCacheTtlSeconds?: number;
   /** Port for the API; default a free one. It stays the same across restartGateway(). */
   gatewayPort?: number;
   integrationTimeoutMs?: number;
@@ -74,6 +86,9 @@ export const CLOUD_DEFAULTS = {
   region: 'us-east-1',
   bucket: 'mpu-local-uploads',
   table: 'mpu-local-sessions',
+  tokensTable: 'mpu-local-tokens',
+  defaultOwner: 'local-user',
+  authCacheTtlSeconds: 0,
 } as const;
 
 /** The handlers' environment: lambdas/config.ts names plus the AWS SDK's own variables. */
@@ -84,6 +99,7 @@ export function handlerEnvironment(e: LocalEndpoints, minPartSize: number, extra
     [ENV.s3Endpoint]: e.s3_endpoint,
     [ENV.s3ForcePathStyle]: 'true',
     [ENV.dynamodbEndpoint]: e.dynamodb_endpoint,
+    [ENV.tokensTableName]: e.tokens_table,
     [ENV.minPartSize]: String(minPartSize),
     AWS_REGION: e.region,
     AWS_DEFAULT_REGION: e.region,
@@ -116,6 +132,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const region = options.region ?? CLOUD_DEFAULTS.region;
   const bucket = options.bucket ?? CLOUD_DEFAULTS.bucket;
   const table = options.table ?? CLOUD_DEFAULTS.table;
+  const tokensTable = options.tokensTable ?? CLOUD_DEFAULTS.tokensTable;
+  const defaultOwner = options.defaultOwner ?? CLOUD_DEFAULTS.defaultOwner;
   const minPartSize = options.minPartSize ?? S3_LIMITS.minPartSize;
 
   const root = runRoot();
@@ -171,6 +189,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       dynamodb_endpoint: ddb.endpoint,
       access_key_id: s3.accessKeyId,
       secret_access_key: s3.secretAccessKey,
+      tokens_table: tokensTable,
     };
     const credentials = { accessKeyId: endpoints.access_key_id, secretAccessKey: endpoints.secret_access_key };
     const s3Client = localS3Client(endpoints.s3_endpoint, region, credentials);
@@ -185,15 +204,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         pidDir: dir,
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
         ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),
+        authCacheTtlSeconds: options.authCacheTtlSeconds ?? CLOUD_DEFAULTS.authCacheTtlSeconds,
       });
       timings.gateway = Date.now() - t1;
       log(`gateway: ready at ${gateway.url} in ${timings.gateway} ms`);
     };
 
-    // The gateway process boots while the bucket and table are created.
+    // The default owner's token, made the way `mpu token create` makes one (only its hash is
+    // stored); kept so a DynamoDB Local restart without a data dir can put the row back.
+    const tokens = new TokenStore(DynamoDBDocumentClient.from(dbClient), tokensTable);
+    const created = newToken();
+    const defaultToken: TokenRecord = tokenRecord(created, defaultOwner, new Date(), { description: 'local cloud default token' });
+    endpoints.token = created.token;
+
+    // The gateway process boots while the bucket and tables are created.
     const t = Date.now();
     const settled = await Promise.allSettled([
-      Promise.all([ensureBucket(s3Client, bucket), ensureSessionTable(dbClient, table)]).then(() => {
+      Promise.all([
+        ensureBucket(s3Client, bucket),
+        ensureSessionTable(dbClient, table),
+        ensureTokensTable(dbClient, tokensTable).then(() => tokens.create(defaultToken)),
+      ]).then(() => {
         timings.resources = Date.now() - t;
       }),
       startGw(),
@@ -213,6 +244,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       watchdog.track('dir', endpointsFile);
     }
     timings.total = Date.now() - t0;
+    log(`API token ${created.tokenId} for owner ${defaultOwner} (the token itself is in the endpoints file)`);
     log(`local cloud ready in ${timings.total} ms`);
 
     const stopDynamo = async ({ signal }: { signal?: NodeJS.Signals } = {}) => {
@@ -223,6 +255,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (dynamo) return;
       dynamo = await startDynamo({ parentDir: dir, port: ddb.port, ...(options.dynamoDataDir ? { dataDir: options.dynamoDataDir } : {}), log });
       await ensureSessionTable(dbClient, table);
+      await ensureTokensTable(dbClient, tokensTable);
+      // Back if the data went with the restart; an existing row (maybe revoked since) is kept.
+      await tokens.create(defaultToken).catch((e: unknown) => {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      });
     };
     const stopGateway = async ({ signal }: { signal?: NodeJS.Signals } = {}) => {
       await gateway?.stop(signal ? { signal } : {});

@@ -1,7 +1,7 @@
 /**
  * `.local/endpoints.json`: how tests, the CLI and humans find a running local cloud.
- * The file has exactly these keys (plus `token` once the API has auth); it holds credentials,
- * so it is written owner-only, and atomically so a reader never sees half a file.
+ * The file has exactly these keys; it holds credentials (the storage keys and an API token), so
+ * it is written owner-only, and atomically so a reader never sees half a file.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,11 +16,23 @@ export interface LocalEndpoints {
   dynamodb_endpoint: string;
   access_key_id: string;
   secret_access_key: string;
-  /** Bearer token for the API, once it has an authorizer. */
+  /** The API tokens table (`mpu token create|list|revoke` find it here). */
+  tokens_table: string;
+  /** Bearer token of the default owner (`local-user`), created at start. */
   token?: string;
 }
 
-const REQUIRED = ['api_url', 'region', 'bucket', 'table', 's3_endpoint', 'dynamodb_endpoint', 'access_key_id', 'secret_access_key'] as const;
+const REQUIRED = [
+  'api_url',
+  'region',
+  'bucket',
+  'table',
+  's3_endpoint',
+  'dynamodb_endpoint',
+  'access_key_id',
+  'secret_access_key',
+  'tokens_table',
+] as const;
 
 export function defaultEndpointsFile(projectRoot: string): string {
   return join(projectRoot, '.local', 'endpoints.json');

@@ -7,30 +7,24 @@
  * the same port while S3 and DynamoDB keep running, as fault tests need.
  *
  * Quotas enforced like API Gateway: 10 MB request payload (413), 30 s integration timeout (503).
- * An `authorize` hook stands where a Lambda authorizer would run (after route match, before
- * the integration); none is installed yet.
+ * An `authorize` hook runs where API Gateway runs a Lambda authorizer (after route match, before
+ * the integration). The gateway process (gateway-main.ts) installs the stack's own token
+ * authorizer there (lambdas/handlers/authorizer.ts), wrapped like API Gateway wraps it
+ * (lambdas/http/authorization.ts: 401/403, context, result cache).
  */
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { createRouter, type RouteMatch, type Router } from '../lambdas/http/router.js';
+import { withAuthorizerContext, type AuthorizeDecision, type AuthorizeHook } from '../lambdas/http/authorization.js';
+import { createRouter, type Router } from '../lambdas/http/router.js';
 import { GATEWAY_DEFAULTS, GATEWAY_ERRORS, newRequestId, toEvent, toHttpResponse, type HttpResponse } from './gateway-event.js';
 import { answersHttp, assertRunning, startDaemon, waitFor, type Daemon } from './procs.js';
 
-/**
- * Decision of a Lambda authorizer in its "simple response" form, plus 401 for a missing or
- * unusable identity (API Gateway answers that without calling the authorizer).
- */
-export type AuthorizeDecision =
-  | { isAuthorized: true; context?: Record<string, unknown> }
-  | { isAuthorized: false; status?: 401 | 403 };
-
-/** Runs for matched routes only; `context` lands in `requestContext.authorizer.lambda`. */
-export type AuthorizeHook = (event: APIGatewayProxyEventV2, match: RouteMatch) => Promise<AuthorizeDecision>;
+export type { AuthorizeDecision, AuthorizeHook };
 
 export interface GatewayServerOptions {
   /** Default: a free port. */
@@ -172,10 +166,7 @@ export function gatewayListener(opts: GatewayServerOptions = {}): (req: Incoming
           if (!decision.isAuthorized) {
             return done(decision.status === 401 ? GATEWAY_ERRORS.unauthorized() : GATEWAY_ERRORS.forbidden(), requestId);
           }
-          event = {
-            ...event,
-            requestContext: { ...event.requestContext, authorizer: { lambda: decision.context ?? {} } },
-          } as APIGatewayProxyEventV2;
+          event = withAuthorizerContext(event, decision.context);
         } catch (e) {
           log(`authorizer failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           return done(GATEWAY_ERRORS.internal(), requestId);
@@ -239,6 +230,8 @@ export const GATEWAY_ENV = {
   host: 'MPU_GATEWAY_HOST',
   timeoutMs: 'MPU_GATEWAY_TIMEOUT_MS',
   maxBodyBytes: 'MPU_GATEWAY_MAX_BODY_BYTES',
+  /** Authorizer result cache TTL in seconds (0: none); unset: API Gateway's default, 300. */
+  authCacheTtlSeconds: 'MPU_GATEWAY_AUTH_CACHE_TTL_SECONDS',
 } as const;
 
 export interface GatewayProcessOptions {
@@ -250,6 +243,8 @@ export interface GatewayProcessOptions {
   pidDir?: string;
   integrationTimeoutMs?: number;
   maxBodyBytes?: number;
+  /** Authorizer result cache TTL (seconds); default 300 like API Gateway, 0 turns caching off. */
+  authCacheTtlSeconds?: number;
   startTimeoutMs?: number;
 }
 
@@ -279,6 +274,7 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     [GATEWAY_ENV.host]: '127.0.0.1',
     ...(o.integrationTimeoutMs ? { [GATEWAY_ENV.timeoutMs]: String(o.integrationTimeoutMs) } : {}),
     ...(o.maxBodyBytes ? { [GATEWAY_ENV.maxBodyBytes]: String(o.maxBodyBytes) } : {}),
+    ...(o.authCacheTtlSeconds !== undefined ? { [GATEWAY_ENV.authCacheTtlSeconds]: String(o.authCacheTtlSeconds) } : {}),
   };
   const daemon = startDaemon({ name: 'gateway', command, args, env, logFile: o.logFile, ...(o.pidDir ? { pidDir: o.pidDir } : {}) });
   try {

@@ -17,7 +17,10 @@ const USAGE = `Usage: npm run local -- [options]
   --data-dir <dir>          Keep DynamoDB Local's tables on disk in <dir>. Default: in memory.
   --endpoints-file <path>   Where to write the endpoints JSON. Default .local/endpoints.json.
   --gateway-port <port>     Port of the API. Default: a free one.
-  --region <r>  --bucket <name>  --table <name>
+  --region <r>  --bucket <name>  --table <name>  --tokens-table <name>
+  --owner <name>            Owner of the API token written to the endpoints file. Default local-user.
+  --auth-cache-ttl <s>      Seconds the gateway caches authorizer answers (API Gateway: 300).
+                            Default 0: a revoked token is refused at once.
   --lifeline                Exit when stdin closes (for supervising processes).
   -h, --help
 
@@ -32,6 +35,12 @@ export function parseSize(s: string): number {
   return n;
 }
 
+function parseSeconds(s: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s.trim()) || n > 3600) throw new Error(`not a number of seconds from 0 to 3600: '${s}'`);
+  return n;
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -43,6 +52,9 @@ async function main(): Promise<number> {
       region: { type: 'string' },
       bucket: { type: 'string' },
       table: { type: 'string' },
+      'tokens-table': { type: 'string' },
+      owner: { type: 'string' },
+      'auth-cache-ttl': { type: 'string' },
       lifeline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -98,6 +110,9 @@ async function main(): Promise<number> {
     ...(values.region ? { region: values.region } : {}),
     ...(values.bucket ? { bucket: values.bucket } : {}),
     ...(values.table ? { table: values.table } : {}),
+    ...(values['tokens-table'] ? { tokensTable: values['tokens-table'] } : {}),
+    ...(values.owner ? { defaultOwner: values.owner } : {}),
+    ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
     skipDependencyCheck: true,
     log,
   });
@@ -113,7 +128,8 @@ Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and 
 
   API (gateway)   ${e.api_url}
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
-  DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}
+  DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
+  API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; mpu token create --owner NAME makes more)
   region ${e.region}  access key ${e.access_key_id}  secret ${e.secret_access_key}
   endpoints file  ${cloud.endpointsFile ?? '(not written)'}
   logs            ${cloud.dir}

@@ -11,7 +11,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { SESSION_INDEXES, TABLE } from '../lambdas/aws/table-definition.js';
+import { SESSION_INDEXES, TABLE, TOKENS_TABLE } from '../lambdas/aws/table-definition.js';
 
 export interface Credentials {
   accessKeyId: string;
@@ -76,6 +76,30 @@ export async function ensureSessionTable(db: DynamoDBClient, table: string): Pro
     );
   } catch (e) {
     // Re-enabling TTL on a table that has it (restart with a data dir) is a ValidationException.
+    if (!(e instanceof Error && /already enabled/i.test(e.message))) throw e;
+  }
+}
+
+/** The API tokens table (TOKENS_TABLE): keyed by token id, on-demand, TTL on `ttl`. */
+export async function ensureTokensTable(db: DynamoDBClient, table: string): Promise<void> {
+  try {
+    await db.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: TOKENS_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: TOKENS_TABLE.partitionKey, KeyType: 'HASH' }],
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e;
+  }
+  await waitUntilTableExists({ client: db, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: table });
+  try {
+    await db.send(
+      new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { AttributeName: TOKENS_TABLE.ttlAttribute, Enabled: true } }),
+    );
+  } catch (e) {
     if (!(e instanceof Error && /already enabled/i.test(e.message))) throw e;
   }
 }

@@ -65,7 +65,10 @@ async function writeRandomFile(path: string, size: number): Promise<string> {
 }
 
 async function status(api: string, sessionId: string): Promise<StatusResponse> {
-  const res = await fetch(api + routePath('status', { session_id: sessionId }));
+  const token = process.env.MPU_TOKEN;
+  const res = await fetch(api + routePath('status', { session_id: sessionId }), {
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
   return (await res.json()) as StatusResponse;
 }
 
@@ -143,6 +146,9 @@ async function main(): Promise<number> {
       endpoints = cloud.endpoints;
       say(`API ${endpoints.api_url}, S3 ${endpoints.s3_endpoint}, DynamoDB ${endpoints.dynamodb_endpoint}`);
     }
+
+    // The CLI runs are given the API by --api; their token comes from the environment.
+    if (endpoints.token) process.env.MPU_TOKEN = endpoints.token;
 
     const file = join(work, 'random-100MiB.bin');
     const fileHash = await step('write random file', () => writeRandomFile(file, SIZE));

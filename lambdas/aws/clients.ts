@@ -1,6 +1,6 @@
 /** AWS SDK clients built from Config. Created once per Lambda container and reused. */
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
 
@@ -24,12 +24,16 @@ export interface AwsClients {
   dynamo: DynamoDBDocumentClient;
 }
 
+/** DynamoDB with plain JS values; `endpoint` only for local implementations (DynamoDB Local). */
+export function documentClient(endpoint?: string, config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, ...(endpoint ? { endpoint } : {}) }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
 export function createClients(config: Config): AwsClients {
   const s3 = s3Client(config.s3Endpoint, config.s3ForcePathStyle);
   const presignS3 = config.s3PublicEndpoint ? s3Client(config.s3PublicEndpoint, config.s3ForcePathStyle) : s3;
-  const dynamo = DynamoDBDocumentClient.from(
-    new DynamoDBClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const dynamo = documentClient(config.dynamodbEndpoint);
   return { s3, presignS3, dynamo };
 }

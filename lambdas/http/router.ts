@@ -1,11 +1,12 @@
 /**
  * Pure dispatch of an API Gateway HTTP API (payload 2.0) event to the handler of its route.
  *
- * Used by the local gateway, and usable as a single Lambda behind a Function URL (`handler`
- * below): both deliver events whose `routeKey` is `$default`, so the router does what API
- * Gateway's route selection does: match method + path against ROUTES, fill `routeKey`
- * (event and requestContext) and `pathParameters`, and answer 404 `{"message":"Not Found"}`
- * for anything unmatched (HTTP APIs answer a known path with an unrouted method the same way).
+ * Used by the local gateway and by the single Lambda behind a Function URL
+ * (lambdas/handlers/router.ts, which authorizes first): both deliver events whose `routeKey` is
+ * `$default`, so the router does what API Gateway's route selection does: match method + path
+ * against ROUTES, fill `routeKey` (event and requestContext) and `pathParameters`, and answer 404
+ * `{"message":"Not Found"}` for anything unmatched (HTTP APIs answer a known path with an
+ * unrouted method the same way). It never authorizes: see authorization.ts.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { ROUTES, matchPath, routeKey, type RouteDef, type RouteId } from './routes.js';
@@ -119,13 +120,4 @@ export function createRouter(loaders: Partial<HandlerLoaders> = HANDLER_MODULES)
   router.match = matchRoute;
   router.dispatch = dispatch;
   return router;
-}
-
-/** Lambda entry point for a single "router" function (e.g. behind a Function URL). */
-export const handler: RouteHandler = (event, context) => defaultRouter()(event, context);
-
-let lazyRouter: Router | undefined;
-function defaultRouter(): Router {
-  lazyRouter ??= createRouter();
-  return lazyRouter;
 }

@@ -22,7 +22,8 @@ export class FunctionUrlApi extends Construct {
     const cors = props.corsAllowedOrigins.length > 0;
     this.functionUrl = new lambda.FunctionUrl(this, 'Url', {
       function: props.router,
-      // Public like the HTTP API variant without an authorizer; see lib/nag.ts for the reasoning.
+      // The URL itself is open (IAM auth would need SigV4 from every client); the router function
+      // refuses every request without a valid API token before any route runs (lambdas/handlers/router.ts).
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.BUFFERED,
       ...(cors

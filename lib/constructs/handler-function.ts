@@ -50,6 +50,8 @@ export interface HandlerFunctionProps {
   readonly environment: Record<string, string>;
   readonly access: Access;
   readonly table: ITable;
+  /** The API tokens table; needed when `access.tokensTable` grants anything. */
+  readonly tokensTable?: ITable;
   readonly bucket: IBucket;
   readonly objectKeyPrefix: string;
   /**
@@ -132,6 +134,8 @@ export class HandlerFunction extends Construct {
     allow('SessionsTable', access.table, [table.tableArn]);
     allow('OpenSessionsIndex', access.openSessionsIndex, [`${table.tableArn}/index/${TABLE.openSessionsIndex.name}`]);
     allow('OpenByOwnerIndex', access.openByOwnerIndex, [`${table.tableArn}/index/${TABLE.openByOwnerIndex.name}`]);
+    if (access.tokensTable.length > 0 && !props.tokensTable) throw new Error(`${props.id}: access to the tokens table needs the tokensTable prop`);
+    if (props.tokensTable) allow('TokensTable', access.tokensTable, [props.tokensTable.tableArn]);
     allow('UploadObjects', access.objects, [bucket.arnForObjects(`${props.objectKeyPrefix}*`)]);
     allow('UploadBucket', access.bucket, [bucket.bucketArn]);
     return statements;

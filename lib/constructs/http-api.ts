@@ -5,13 +5,23 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpJwtAuthorizer, HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { IDENTITY_SOURCE } from '../../lambdas/http/authorization.js';
 import { ROUTES, type RouteId } from '../../lambdas/http/routes.js';
 import type { JwtAuthSettings } from '../settings.js';
+
+/**
+ * How every route is authorized. `token` (the default): the stack's Lambda authorizer checks
+ * `Authorization: Bearer mpu_...` API tokens (lambdas/handlers/authorizer.ts), simple responses,
+ * answers cached per header value. `jwt`: an OIDC provider's JWTs instead (owner = `sub`).
+ */
+export type HttpApiAuth =
+  | { readonly kind: 'token'; readonly authorizer: IFunction; readonly resultsCacheTtl: Duration }
+  | { readonly kind: 'jwt'; readonly jwt: JwtAuthSettings };
 
 export interface UploadHttpApiProps {
   readonly handlers: Record<RouteId, IFunction>;
@@ -20,7 +30,7 @@ export interface UploadHttpApiProps {
   readonly throttleBurstLimit: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  readonly jwtAuth?: JwtAuthSettings;
+  readonly auth: HttpApiAuth;
 }
 
 /** One JSON object per request: what operators search for when a client reports a failure. */
@@ -37,6 +47,10 @@ const ACCESS_LOG_FIELDS = {
   integrationLatencyMs: '$context.integrationLatency',
   integrationError: '$context.integrationErrorMessage',
   userAgent: '$context.identity.userAgent',
+  // Who called (token authorizer context), and why an authorizer refused; never a credential.
+  owner: '$context.authorizer.owner',
+  tokenId: '$context.authorizer.token_id',
+  authorizerError: '$context.authorizer.error',
 } as const;
 
 const HTTP_METHOD: Record<(typeof ROUTES)[number]['method'], apigw.HttpMethod> = {
@@ -70,13 +84,17 @@ export class UploadHttpApi extends Construct {
             },
           }
         : {}),
-      ...(props.jwtAuth
-        ? {
-            defaultAuthorizer: new HttpJwtAuthorizer('Jwt', props.jwtAuth.issuer, {
-              jwtAudience: [...props.jwtAuth.audience],
+      // Every route, no exception: the authorizer is the API's default.
+      defaultAuthorizer:
+        props.auth.kind === 'jwt'
+          ? new HttpJwtAuthorizer('Jwt', props.auth.jwt.issuer, { jwtAudience: [...props.auth.jwt.audience] })
+          : new HttpLambdaAuthorizer('Tokens', props.auth.authorizer, {
+              authorizerName: 'mpu-api-tokens',
+              responseTypes: [HttpLambdaResponseType.SIMPLE],
+              identitySource: [...IDENTITY_SOURCE],
+              // A revoked token keeps working for at most this long (per cached Authorization value).
+              resultsCacheTtl: props.auth.resultsCacheTtl,
             }),
-          }
-        : {}),
     });
 
     this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -87,7 +105,7 @@ export class UploadHttpApi extends Construct {
     this.stage = this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
-      // Stage-wide cap (every route): an unauthenticated upload API must not scale costs with an attacker.
+      // Stage-wide cap (every route): no caller, not even one with a valid token, scales costs without bound.
       throttle: { rateLimit: props.throttleRateLimit, burstLimit: props.throttleBurstLimit },
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLogs),

@@ -8,9 +8,10 @@
  *   (`local/main.ts --lifeline`) that global-teardown stops. If it cannot start, setup FAILS with
  *   the reason: e2e tests are never skipped.
  * - `outputs`: a deployed stack. MPU_CDK_OUTPUTS names the `cdk deploy --outputs-file` JSON;
- *   nothing is started. Its ApiUrl/BucketName/TableName/Region outputs (lib/mpu-stack.ts
- *   OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the usual chain.
- *   MPU_CDK_STACK picks the stack if the file holds several; MPU_E2E_TOKEN adds an API token;
+ *   nothing is started. Its ApiUrl/BucketName/TableName/TokensTableName/Region outputs
+ *   (lib/mpu-stack.ts OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the
+ *   usual chain. MPU_CDK_STACK picks the stack if the file holds several; MPU_E2E_TOKEN is the API
+ *   token (`mpu token create --outputs cdk-outputs.json --owner e2e`, docs/deploy.md);
  *   AWS_ENDPOINT_URL(_S3/_DYNAMODB) (LocalStack) become s3_endpoint/dynamodb_endpoint.
  *
  * Jest loads this file outside its module system (as CommonJS, without the `.js` -> `.ts`
@@ -37,7 +38,13 @@ export const STATE_KEY = '__MPU_E2E_LOCAL_CLOUD__';
 
 const START_TIMEOUT_MS = Number(process.env.MPU_E2E_START_TIMEOUT_MS ?? 180_000);
 /** Keys of the deployed stack's outputs, as lib/mpu-stack.ts OUTPUT_KEYS names them. */
-const OUTPUT_KEYS = { apiUrl: 'ApiUrl', bucketName: 'BucketName', tableName: 'TableName', region: 'Region' } as const;
+const OUTPUT_KEYS = {
+  apiUrl: 'ApiUrl',
+  bucketName: 'BucketName',
+  tableName: 'TableName',
+  tokensTableName: 'TokensTableName',
+  region: 'Region',
+} as const;
 const ENDPOINT_KEYS = ['api_url', 's3_endpoint', 'dynamodb_endpoint'] as const;
 
 async function answers(url: string): Promise<boolean> {
@@ -109,6 +116,7 @@ function fromCdkOutputs(root: string): void {
     region,
     bucket,
     ...(o[OUTPUT_KEYS.tableName] ? { table: o[OUTPUT_KEYS.tableName] } : {}),
+    ...(o[OUTPUT_KEYS.tokensTableName] ? { tokens_table: o[OUTPUT_KEYS.tokensTableName] } : {}),
     // An emulator (LocalStack) is reached through the SDK's endpoint variables; naming them here
     // makes the tests' S3 clients use them with path-style addressing.
     ...(s3Endpoint ? { s3_endpoint: s3Endpoint } : {}),

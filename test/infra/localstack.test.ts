@@ -21,7 +21,7 @@ beforeAll(() => {
   // Exactly what `cdk synth -c localstack=true` feeds the stack.
   const context: Record<string, string> = { localstack: 'true' };
   local = synthesize(settingsFromContext((k) => context[k]), 'MpuLocal');
-  awsUrl = synthesize({ api: 'function-url' }, 'MpuUrl');
+  awsUrl = synthesize({ api: 'function-url', authCacheTtlSeconds: 30, tokensTableName: 'acme-mpu-tokens' }, 'MpuUrl');
 });
 
 afterAll(() => {
@@ -52,14 +52,18 @@ describe('LocalStack free plan (-c localstack=true)', () => {
     }
   });
 
-  test('the router serves every route of the route table with the same handler modules', () => {
+  test('the router authorizes, then serves every route of the route table with the same handler modules', () => {
     const entry = readFileSync(path.join(PROJECT_ROOT, 'lambdas/handlers/router.ts'), 'utf8');
-    expect(entry).toMatch(/export \{ handler \} from '\.\.\/http\/router\.js';/);
+    // The same authorizer handler the HTTP API invokes, behind API Gateway's behaviour, then the router.
+    expect(entry).toMatch(/import \{ handler as tokenAuthorizer \} from '\.\/authorizer\.js';/);
+    expect(entry).toMatch(/export const handler: RouteHandler = authorizedRouter\(createRouter\(\), authorize/);
     expect(Object.keys(HANDLER_MODULES).sort()).toEqual(ROUTES.map((r) => r.id).sort());
     const code = resources(local)[fnId(local, 'router')]!.Properties.Code as { S3Key: string };
     const bundle = readFileSync(path.join(local.assetDir(code.S3Key), 'index.mjs'), 'utf8');
     // Code of the route handlers is inside the one bundle (esbuild follows the lazy imports).
     expect(bundle).toContain('session_id must be 22 base64url characters');
+    // ... and the token check.
+    expect(bundle).toContain('token refused');
     expect(bundle).not.toMatch(/import\(\s*["']\.\.\/handlers\//);
   });
 
@@ -76,7 +80,8 @@ describe('LocalStack free plan (-c localstack=true)', () => {
       FunctionName: { 'Fn::GetAtt': [fnId(local, 'router'), 'Arn'] },
     });
     const outputs = local.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName', 'TokensTableName']);
+    expect(outputs.TokensTableName!.Value).toEqual({ Ref: local.logicalId(local.stack.tokens!.table) });
     expect(outputs.ApiUrl!.Value).toEqual({ 'Fn::GetAtt': [local.logicalId(local.stack.functionUrlApi!.functionUrl), 'FunctionUrl'] });
   });
 
@@ -90,10 +95,31 @@ describe('LocalStack free plan (-c localstack=true)', () => {
     }
   });
 
+  test('the router knows the tokens table and its cache TTL; there is no separate authorizer function', () => {
+    const env = resources(local)[fnId(local, 'router')]!.Properties.Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.tokensTableName]).toEqual({ Ref: local.logicalId(local.stack.tokens!.table) });
+    expect(env[ENV.authCacheTtlSeconds]).toBe('300');
+    expect(local.stack.functions.authorizer).toBeUndefined();
+    // The sweeper never sees tokens.
+    const sweepEnv = resources(local)[fnId(local, 'sweep')]!.Properties.Environment.Variables as Record<string, unknown>;
+    expect(sweepEnv[ENV.tokensTableName]).toBeUndefined();
+  });
+
   test('the router may do what every route does, and no more', () => {
     const statements = roleStatements(local.template, local.logicalId(local.stack.functions.router!.role));
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['CreateLogGroup', 'Logs', 'OpenByOwnerIndex', 'SessionsTable', 'UploadBucket', 'UploadObjects']);
+    expect(Object.keys(bySid).sort()).toEqual([
+      'CreateLogGroup',
+      'Logs',
+      'OpenByOwnerIndex',
+      'SessionsTable',
+      'TokensTable',
+      'UploadBucket',
+      'UploadObjects',
+    ]);
+    // It authorizes requests itself: read one token row, nothing more.
+    expect(asArray(bySid.TokensTable!.Action)).toEqual(['dynamodb:GetItem']);
+    expect(bySid.TokensTable!.Resource).toEqual({ 'Fn::GetAtt': [local.logicalId(local.stack.tokens!.table), 'Arn'] });
     expect(asArray(bySid.OpenByOwnerIndex!.Action)).toEqual(['dynamodb:Query']);
     expect(asArray(bySid.SessionsTable!.Action).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
     expect(asArray(bySid.UploadObjects!.Action).sort()).toEqual([
@@ -158,5 +184,18 @@ describe('Function URL variant on AWS (-c api=function-url)', () => {
     // Retained data, no free-plan endpoint override.
     const env = resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.Environment.Variables as Record<string, unknown>;
     expect(env[ENV.s3PublicEndpoint]).toBeUndefined();
+  });
+
+  test('API tokens: the configured cache TTL reaches the router; the tokens table is named, protected and retained', () => {
+    const env = resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.authCacheTtlSeconds]).toBe('30');
+    const tokens = resources(awsUrl)[awsUrl.logicalId(awsUrl.stack.tokens!.table)]!;
+    expect(tokens.Properties).toMatchObject({
+      TableName: 'acme-mpu-tokens',
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+    });
+    expect(tokens.DeletionPolicy).toBe('Retain');
   });
 });

@@ -51,6 +51,15 @@ describe('settingsFromContext', () => {
     });
   });
 
+  test('API tokens by default, answers cached 300 s; authCacheTtlSeconds and tokensTableName from -c', () => {
+    expect(fromContext({}).authCacheTtlSeconds).toBe(300);
+    expect(fromContext({}).jwtAuth).toBeUndefined();
+    expect(fromContext({ authCacheTtlSeconds: '0', tokensTableName: 'acme-tokens' })).toMatchObject({
+      authCacheTtlSeconds: 0,
+      tokensTableName: 'acme-tokens',
+    });
+  });
+
   test('jwtIssuer + jwtAudience enable the JWT authorizer', () => {
     expect(fromContext({ jwtIssuer: 'https://id.example.com', jwtAudience: 'mpu,cli' }).jwtAuth).toEqual({
       issuer: 'https://id.example.com',
@@ -68,6 +77,8 @@ describe('settingsFromContext', () => {
     [{ corsAllowedOrigins: 'https://a.example.com/path' }, /corsAllowedOrigins/],
     [{ localstack: 'true', api: 'http-api' }, /no API Gateway v2/],
     [{ api: 'function-url', jwtIssuer: 'https://id.example.com', jwtAudience: 'x' }, /jwtAuth needs the HTTP API/],
+    [{ authCacheTtlSeconds: '3601' }, /authCacheTtlSeconds/],
+    [{ authCacheTtlSeconds: '-1' }, /authCacheTtlSeconds/],
   ])('refuses %j', (context, message) => {
     expect(() => fromContext(context)).toThrow(message);
   });

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/config.js';
-import { TABLE } from '../../lambdas/aws/table-definition.js';
+import { TABLE, TOKENS_TABLE } from '../../lambdas/aws/table-definition.js';
 import { ROUTES, routeKey } from '../../lambdas/http/routes.js';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/observability.js';
 import type { FunctionId } from '../../lib/access.js';
@@ -15,12 +15,12 @@ import { REASONS } from '../../lib/nag.js';
 import { asArray, roleStatements, synthesize, type Synthesized } from './synth.js';
 
 const API_FUNCTIONS = ROUTES.map((r) => r.id);
-const ALL_FUNCTIONS: FunctionId[] = [...API_FUNCTIONS, 'sweep'];
+const ALL_FUNCTIONS: FunctionId[] = [...API_FUNCTIONS, 'sweep', 'authorizer'];
 
 /** Written out here, not imported from lib/access.ts: the test is the second opinion. */
 const EXPECTED_ACCESS: Record<
   string,
-  { table?: string[]; index?: string[]; ownerIndex?: string[]; objects?: string[]; bucket?: string[] }
+  { table?: string[]; index?: string[]; ownerIndex?: string[]; tokens?: string[]; objects?: string[]; bucket?: string[] }
 > = {
   init: { table: ['dynamodb:PutItem'], ownerIndex: ['dynamodb:Query'], objects: ['s3:AbortMultipartUpload', 's3:PutObject'] },
   parts: { table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
@@ -32,11 +32,13 @@ const EXPECTED_ACCESS: Record<
   },
   abort: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], objects: ['s3:AbortMultipartUpload'] },
   sweep: { table: ['dynamodb:UpdateItem'], index: ['dynamodb:Query'], objects: ['s3:AbortMultipartUpload'] },
+  // One token row by id: no sessions, no S3, no listing or writing tokens.
+  authorizer: { tokens: ['dynamodb:GetItem'] },
 };
 
 let s: Synthesized;
 let custom: Synthesized;
-let ids: { bucket: string; logBucket: string; table: string };
+let ids: { bucket: string; logBucket: string; table: string; tokensTable: string };
 
 beforeAll(() => {
   s = synthesize();
@@ -65,6 +67,7 @@ beforeAll(() => {
     bucket: s.logicalId(s.stack.uploads.bucket),
     logBucket: s.logicalId(s.stack.uploads.logBucket),
     table: s.logicalId(s.stack.sessions.table),
+    tokensTable: s.logicalId(s.stack.tokens!.table),
   };
 });
 
@@ -77,9 +80,11 @@ const fnId = (x: Synthesized, id: FunctionId) => x.logicalId(x.stack.functions[i
 const roleId = (x: Synthesized, id: FunctionId) => x.logicalId(x.stack.functions[id]!.role);
 const resource = (x: Synthesized, logicalId: string) =>
   x.template.toJSON().Resources[logicalId] as { Type: string; Properties: Record<string, any>; DeletionPolicy?: string };
+/** Logical id of the one API Gateway authorizer. */
+const authorizerId = (x: Synthesized) => Object.keys(x.template.findResources('AWS::ApiGatewayV2::Authorizer'))[0]!;
 
 describe('Lambda functions', () => {
-  test('one function per route plus the sweeper, and nothing else', () => {
+  test('one function per route plus the sweeper and the token authorizer, and nothing else', () => {
     s.template.resourceCountIs('AWS::Lambda::Function', ALL_FUNCTIONS.length);
     for (const id of ALL_FUNCTIONS) expect(s.stack.functions[id]).toBeDefined();
   });
@@ -99,7 +104,7 @@ describe('Lambda functions', () => {
         LogGroup: { Ref: s.logicalId(s.stack.functions[id]!.logGroup!) },
       },
     });
-    expect(fn.Properties.Timeout).toBe(id === 'sweep' ? 300 : id === 'complete' ? 29 : 10);
+    expect(fn.Properties.Timeout).toBe(id === 'sweep' ? 300 : id === 'complete' ? 29 : id === 'authorizer' ? 5 : 10);
     // API Gateway gives up after 30 s: an API handler must finish before.
     if (id !== 'sweep') expect(fn.Properties.Timeout).toBeLessThan(30);
     expect(resource(s, s.logicalId(s.stack.functions[id]!.logGroup!)).Properties.RetentionInDays).toBe(30);
@@ -109,6 +114,11 @@ describe('Lambda functions', () => {
     const env = resource(s, fnId(s, id)).Properties.Environment.Variables as Record<string, unknown>;
     const allowed = new Set<string>([...Object.values(ENV), 'NODE_OPTIONS']);
     expect(Object.keys(env).filter((k) => !allowed.has(k))).toEqual([]);
+    if (id === 'authorizer') {
+      // Only what it reads: the tokens table.
+      expect(env).toEqual({ [ENV.tokensTableName]: { Ref: ids.tokensTable }, NODE_OPTIONS: '--enable-source-maps' });
+      return;
+    }
     expect(env).toEqual({
       [ENV.tableName]: { Ref: ids.table },
       [ENV.bucketName]: { Ref: ids.bucket },
@@ -144,6 +154,14 @@ describe('Lambda functions', () => {
     expect(bundle).toMatch(/AbortMultipartUpload/);
     expect(bundle).toMatch(/UpdateItem|PutItem|GetItem|Query/);
   });
+
+  test('the authorizer bundle holds the token check and no S3 code', () => {
+    const code = resource(s, fnId(s, 'authorizer')).Properties.Code as { S3Key: string };
+    const bundle = readFileSync(path.join(s.assetDir(code.S3Key), 'index.mjs'), 'utf8');
+    expect(bundle).toContain('token refused');
+    expect(bundle).toMatch(/GetItem/);
+    expect(bundle).not.toMatch(/AbortMultipartUpload|CreateMultipartUpload/);
+  });
 });
 
 describe('HTTP API', () => {
@@ -161,8 +179,31 @@ describe('HTTP API', () => {
         PayloadFormatVersion: '2.0',
         IntegrationUri: { 'Fn::GetAtt': [fnId(s, route.id), 'Arn'] },
       });
-      expect(cfnRoute.Properties.AuthorizationType).toBe('NONE');
+      // Every route is behind the token authorizer.
+      expect(cfnRoute.Properties.AuthorizationType).toBe('CUSTOM');
+      expect(cfnRoute.Properties.AuthorizerId).toEqual({ Ref: authorizerId(s) });
     }
+  });
+
+  test('the token authorizer: Lambda REQUEST authorizer, payload 2.0, simple responses, cached per Authorization header', () => {
+    s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization'],
+      AuthorizerResultTtlInSeconds: 300,
+      AuthorizerUri: Match.objectLike({
+        'Fn::Join': ['', Match.arrayWith([{ 'Fn::GetAtt': [fnId(s, 'authorizer'), 'Arn'] }])],
+      }),
+    });
+    // API Gateway may invoke the authorizer function, for this API's authorizers only.
+    s.template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [fnId(s, 'authorizer'), 'Arn'] },
+      SourceArn: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('/authorizers/')])] },
+    });
   });
 
   test('API Gateway may invoke each route function, from its own route only', () => {
@@ -188,6 +229,9 @@ describe('HTTP API', () => {
     });
     const format = JSON.parse(stage.Properties.AccessLogSettings.Format as string) as Record<string, string>;
     expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+    // Who called and why a token was refused; never the Authorization header.
+    expect(format).toMatchObject({ owner: '$context.authorizer.owner', tokenId: '$context.authorizer.token_id' });
+    expect(JSON.stringify(format).toLowerCase()).not.toMatch(/header\.authorization|identity\.apikey/);
     const customStage = Object.values(custom.template.findResources('AWS::ApiGatewayV2::Stage'))[0] as { Properties: any };
     expect(customStage.Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 });
   });
@@ -210,12 +254,17 @@ describe('HTTP API', () => {
     const routes = Object.values(custom.template.findResources('AWS::ApiGatewayV2::Route')) as { Properties: any }[];
     expect(routes).toHaveLength(ROUTES.length);
     for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+    // It replaces the token authorizer: no authorizer function, no tokens table.
+    custom.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 1);
+    expect(custom.stack.functions.authorizer).toBeUndefined();
+    expect(custom.stack.tokens).toBeUndefined();
+    custom.template.resourceCountIs('AWS::DynamoDB::Table', 1);
   });
 });
 
 describe('DynamoDB table', () => {
   test('layout of lambdas/aws/table-definition.ts, on demand, TTL, PITR, encrypted', () => {
-    s.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    s.template.resourceCountIs('AWS::DynamoDB::Table', 2);
     s.template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }],
@@ -253,6 +302,19 @@ describe('DynamoDB table', () => {
   test('named and disposable when configured', () => {
     custom.template.hasResourceProperties('AWS::DynamoDB::Table', { TableName: 'acme-mpu-sessions', DeletionProtectionEnabled: false });
     expect(resource(custom, custom.logicalId(custom.stack.sessions.table)).DeletionPolicy).toBe('Delete');
+  });
+
+  test('tokens table: keyed by token id, on demand, TTL, PITR, encrypted, protected and retained', () => {
+    expect(resource(s, ids.tokensTable).Properties).toEqual({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: TOKENS_TABLE.partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: TOKENS_TABLE.partitionKey, AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: TOKENS_TABLE.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(resource(s, ids.tokensTable).DeletionPolicy).toBe('Retain');
   });
 });
 
@@ -396,6 +458,7 @@ describe('IAM: least privilege per function', () => {
         resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.bucket, 'Arn'] }, '/uploads/*']] },
       };
     if (want.bucket) expected.UploadBucket = { actions: want.bucket, resource: { 'Fn::GetAtt': [ids.bucket, 'Arn'] } };
+    if (want.tokens) expected.TokensTable = { actions: want.tokens, resource: { 'Fn::GetAtt': [ids.tokensTable, 'Arn'] } };
 
     expect(Object.keys(bySid).sort()).toEqual(Object.keys(expected).sort());
     for (const [sid, { actions, resource: res }] of Object.entries(expected)) {
@@ -409,7 +472,7 @@ describe('IAM: least privilege per function', () => {
 
   test('no wildcard action anywhere; no wildcard S3 action; no Resource "*"', () => {
     for (const x of [s, custom]) {
-      for (const id of ALL_FUNCTIONS) {
+      for (const id of Object.keys(x.stack.functions) as FunctionId[]) {
         for (const st of roleStatements(x.template, roleId(x, id))) {
           for (const action of asArray(st.Action)) {
             expect(action).not.toContain('*');
@@ -484,9 +547,12 @@ describe('observability', () => {
 describe('outputs', () => {
   test('ApiUrl, BucketName, TableName, Region', () => {
     const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName']);
+    expect(Object.keys(outputs).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName', 'TokensTableName']);
     expect(outputs.BucketName!.Value).toEqual({ Ref: ids.bucket });
     expect(outputs.TableName!.Value).toEqual({ Ref: ids.table });
+    expect(outputs.TokensTableName!.Value).toEqual({ Ref: ids.tokensTable });
+    // With a JWT authorizer there is no tokens table to name.
+    expect(Object.keys(custom.template.toJSON().Outputs as object).sort()).toEqual(['ApiUrl', 'BucketName', 'Region', 'TableName']);
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('execute-api');
   });
 });
@@ -510,7 +576,8 @@ describe('cdk-nag AwsSolutions', () => {
     }
     for (const reason of acks.values()) expect(Object.values(REASONS)).toContain(reason);
     const rules = new Set([...acks.keys()].map((id) => id.replace(/\[.*$/, '')));
-    expect([...rules].sort()).toEqual(['AwsSolutions-APIG4', 'AwsSolutions-IAM5', 'AwsSolutions-S1']);
+    // No AwsSolutions-APIG4 (routes without authorization): every route has the token authorizer.
+    expect([...rules].sort()).toEqual(['AwsSolutions-IAM5', 'AwsSolutions-S1']);
     // The only wildcard resources: object keys under the prefix; the log group's streams have none here.
     const iam5 = [...acks.keys()].filter((id) => id.startsWith('AwsSolutions-IAM5'));
     expect(new Set(iam5)).toEqual(new Set([`AwsSolutions-IAM5[Resource::<${ids.bucket}.Arn>/uploads/*]`]));

@@ -24,8 +24,10 @@ export interface E2ETarget {
   s3Endpoint?: string;
   dynamodbEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
-  /** API bearer token, once the API has auth. */
+  /** API bearer token (local: the default owner's; deployed: MPU_E2E_TOKEN). */
   token?: string;
+  /** The API tokens table (`mpu token ...` and the auth tests create tokens there). */
+  tokensTable?: string;
 }
 
 export function endpointsFile(): string {
@@ -56,6 +58,7 @@ export function e2eTarget(): E2ETarget {
       ? { credentials: { accessKeyId: raw.access_key_id, secretAccessKey: raw.secret_access_key } }
       : {}),
     ...(raw.token ? { token: raw.token } : {}),
+    ...(raw.tokens_table ? { tokensTable: raw.tokens_table } : {}),
   };
 }
 
