@@ -73,6 +73,16 @@ async function createAssetsBucket(): Promise<void> {
   }
 }
 
+/** `mpu token create` against the deployed stack's tokens table; the token is only passed on, never printed. */
+function e2eToken(): string {
+  const args = ['client/bin/mpu.mjs', 'token', 'create', '--outputs', outputsFile, '--stack', stackName, '--owner', 'e2e', '--expires-in', '2h'];
+  console.log(`$ node ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, args, { cwd: root, env: localEnv, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.error) throw r.error;
+  if (r.status !== 0) process.exit(r.status ?? 1);
+  return r.stdout.trim();
+}
+
 const cdklocal = (args: string[]) =>
   run('npx', ['--no-install', 'cdklocal', ...args, '-c', 'localstack=true', '-c', `stackName=${stackName}`]);
 
@@ -85,8 +95,11 @@ async function main(): Promise<void> {
       cdklocal(['deploy', stackName, '--require-approval', 'never', '--outputs-file', outputsFile]);
       console.log(`\noutputs: ${outputsFile}\nnext: npm run localstack:e2e   or   npm run mpu -- upload FILE --api <ApiUrl>`);
       break;
-    case 'e2e':
+    case 'e2e': {
       await checkLocalStack();
+      // The API wants a token: unless MPU_E2E_TOKEN names one, make a short-lived one in the
+      // stack's tokens table, the way an operator would (the CLI finds LocalStack via AWS_ENDPOINT_URL).
+      const token = process.env.MPU_E2E_TOKEN || e2eToken();
       // The same suite as against the local cloud or AWS; the tests' own S3/DynamoDB checks go to
       // LocalStack through AWS_ENDPOINT_URL(_S3).
       run('npx', ['--no-install', 'jest', '--selectProjects', 'e2e', ...process.argv.slice(3)], {
@@ -94,9 +107,11 @@ async function main(): Promise<void> {
         MPU_E2E_TARGET: 'outputs',
         MPU_CDK_OUTPUTS: outputsFile,
         MPU_CDK_STACK: stackName,
+        MPU_E2E_TOKEN: token,
         NODE_OPTIONS: [process.env.NODE_OPTIONS, '--experimental-vm-modules'].filter(Boolean).join(' '),
       });
       break;
+    }
     case 'destroy':
       await checkLocalStack();
       cdklocal(['destroy', stackName, '--force']);

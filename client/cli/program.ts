@@ -11,6 +11,7 @@ import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
 import { noProgress, plainProgress, ttyProgress, type ProgressView } from './progress-view.js';
+import { registerTokenCommands } from './token-commands.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -171,6 +172,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
       }
     });
+
+  registerTokenCommands(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
