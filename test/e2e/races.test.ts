@@ -23,7 +23,7 @@ import { completeUpload } from '../../lambdas/service/uploads.js';
 import { abortQuietly, call, initSession, putPart, type ApiAnswer } from './helpers/api.js';
 import { dynamoClient, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 import { depsFor, type TestDeps } from './helpers/deps.js';
-import { startPrivateCloud, type PrivateCloud } from './helpers/private-cloud.js';
+import { describeLocalCloud, startPrivateCloud, type PrivateCloud } from './helpers/private-cloud.js';
 import { sweepersAtOnce } from './helpers/procs.js';
 import { headObject, listUploads, multipartEtag, parseFilePath, sessionRow, sha256, sha256Object } from './helpers/storage.js';
 
@@ -206,7 +206,7 @@ describe('on the shared target', () => {
   });
 });
 
-describe('with the sweeper (private gateway, sessions live 3 s)', () => {
+describeLocalCloud('with the sweeper (private gateway, sessions live 3 s)', () => {
   const TTL_SECONDS = 3;
   let priv: PrivateCloud;
   let t: E2ETarget;

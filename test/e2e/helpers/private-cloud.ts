@@ -37,6 +37,14 @@ export interface PrivateCloudOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * `describe` for tests that need the local cloud's processes (a private gateway or DynamoDB,
+ * a handler environment of their own). Against a deployed stack (MPU_E2E_TARGET=outputs) they
+ * do not apply and are reported as skipped; against the local cloud they always run, and fail
+ * loudly when it is not there.
+ */
+export const describeLocalCloud: typeof describe = process.env.MPU_E2E_TARGET === 'outputs' ? describe.skip : describe;
+
 /** The shared local cloud's target, or a clear error when the e2e target is not a local cloud. */
 export function sharedLocalTarget(): E2ETarget {
   const shared = e2eTarget();
