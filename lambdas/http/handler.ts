@@ -18,8 +18,9 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context?: Context) => 
 
 export function httpHandler(route: RouteId, logic: RouteLogic, getDeps: () => Deps = defaultDeps): HttpHandler {
   return async (event) => {
-    const owner = ownerOf(event);
+    let owner: string | undefined;
     try {
+      owner = ownerOf(event);
       const result = await logic({ event, owner, deps: getDeps() });
       return json(result.status, result.body);
     } catch (e) {

@@ -4,14 +4,19 @@ import { ApiError } from '../core/errors.js';
 import { isSessionId } from '../core/ids.js';
 import { API_LIMITS } from '../core/limits.js';
 
-/** The caller as the authorizer established it; `anonymous` when the API has no authorizer. */
+/**
+ * The caller as the authorizer established it (token authorizer, JWT `sub`, or IAM principal).
+ * Fails closed: a request that reached a handler without an authorized principal is refused,
+ * so a route deployed without an authorizer can never serve sessions to anyone.
+ */
 export function ownerOf(event: APIGatewayProxyEventV2): string {
   const ctx = (event.requestContext as { authorizer?: Record<string, unknown> }).authorizer;
   const lambda = ctx?.lambda as Record<string, unknown> | undefined;
   const jwt = ctx?.jwt as { claims?: Record<string, unknown> } | undefined;
   const iam = ctx?.iam as { userArn?: unknown } | undefined;
   const owner = lambda?.owner ?? jwt?.claims?.sub ?? iam?.userArn;
-  return typeof owner === 'string' && owner.length > 0 ? owner : 'anonymous';
+  if (typeof owner !== 'string' || owner.length === 0) throw new ApiError('unauthorized', 'no authorized caller');
+  return owner;
 }
 
 /** The `{session_id}` path parameter, format-checked before anything touches the database. */

@@ -45,7 +45,7 @@ function event(
   method: string,
   path: string,
   body?: unknown,
-  opts: { owner?: string; sessionId?: string; raw?: string; contentType?: string } = {},
+  opts: { owner?: string | null; sessionId?: string; raw?: string; contentType?: string } = {},
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
@@ -56,7 +56,7 @@ function event(
     pathParameters: opts.sessionId !== undefined ? { session_id: opts.sessionId } : undefined,
     requestContext: {
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
-      ...(opts.owner ? { authorizer: { lambda: { owner: opts.owner } } } : {}),
+      ...(opts.owner === null ? {} : { authorizer: { lambda: { owner: opts.owner ?? 'anonymous' } } }),
     },
     body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     isBase64Encoded: false,
@@ -189,6 +189,13 @@ describe('POST /upload/init', () => {
     expect(bodyOf(res)).toEqual({ error: 'internal_error', message: 'internal error' });
     expect(s3.commandCalls(AbortMultipartUploadCommand)[0]!.args[0].input.UploadId).toBe('up-2');
   });
+});
+
+test('a request without an authorized caller is refused before any AWS call (fail closed)', async () => {
+  const res = await init(event('POST', '/upload/init', { filename: 'a', file_size: 1 }, { owner: null }));
+  expect([res.statusCode, bodyOf(res).error]).toEqual([401, 'unauthorized']);
+  expect(s3.calls()).toHaveLength(0);
+  expect(ddb.calls()).toHaveLength(0);
 });
 
 describe('POST /upload/{id}/parts', () => {
