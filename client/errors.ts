@@ -49,6 +49,16 @@ export class UsageError extends MpuError {
 }
 
 /** A non-2xx answer of the upload API; `code` is the server's `error` field when it sent one. */
+/**
+ * API Gateway (and the authorizer in front of the handlers) answers 401/403 with only
+ * `{"message": ...}`: name the likely cause instead of a bare status.
+ */
+const GATEWAY_CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden' };
+const GATEWAY_HINTS: Record<number, string> = {
+  401: 'the API needs a token: pass --token, set MPU_TOKEN, or add "token" to the config file',
+  403: 'the API refused the token (unknown, revoked, expired or mistyped)',
+};
+
 export class ApiRequestError extends MpuError {
   readonly status: number;
   readonly body: ErrorBody | undefined;
@@ -56,8 +66,8 @@ export class ApiRequestError extends MpuError {
   readonly retryAfterMs: number | undefined;
 
   constructor(status: number, body: ErrorBody | undefined, what: string, retryAfterMs?: number) {
-    const code = body?.error ?? `http_${status}`;
-    super(code, `${what}: ${body?.message ?? `HTTP ${status}`} (${code})`, exitCodeForApi(status, code));
+    const code = body?.error ?? GATEWAY_CODES[status] ?? `http_${status}`;
+    super(code, `${what}: ${body?.error ? body.message : (GATEWAY_HINTS[status] ?? body?.message ?? `HTTP ${status}`)} (${code})`, exitCodeForApi(status, code));
     this.status = status;
     this.body = body;
     this.retryAfterMs = retryAfterMs;

@@ -85,3 +85,15 @@ test('withRetry retries transient failures only, up to maxAttempts', async () =>
   expect(v).toBe('ok');
   expect(notices).toEqual([1, 2]);
 });
+
+test('401/403 from the gateway (no error code in the body) name the token as the cause', () => {
+  const missing = new ApiRequestError(401, { message: 'Unauthorized' } as never, 'init');
+  expect(missing.code).toBe('unauthorized');
+  expect(missing.message).toContain('needs a token');
+  const refused = new ApiRequestError(403, { message: 'Forbidden' } as never, 'init');
+  expect(refused.code).toBe('forbidden');
+  expect(refused.message).toContain('refused the token');
+  expect(refused.exitCode).toBe(6);
+  const api = new ApiRequestError(404, { error: 'not_found', message: 'no upload session X' }, 'status');
+  expect(api.message).toBe('status: no upload session X (not_found)');
+});
