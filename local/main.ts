@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { checkDependencies, formatProblems } from './deps.js';
 import { CLOUD_DEFAULTS, startLocalCloud, type LocalCloud } from './cloud.js';
 import { CEPH_DEFAULTS } from './ceph.js';
+import { parseSize } from '../client/sizes.js';
 
 const USAGE = `Usage: npm run local -- [options]
 
@@ -24,16 +25,7 @@ const USAGE = `Usage: npm run local -- [options]
   --lifeline                Exit when stdin closes (for supervising processes).
   -h, --help
 
-Sizes: bytes, or a number with KiB, MiB, GiB (e.g. 64KiB).`;
-
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB|K|M|G)?$/i.exec(s.trim());
-  if (!m) throw new Error(`not a size: '${s}'`);
-  const units: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-  const n = Math.round(Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()]!);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`not a positive size: '${s}'`);
-  return n;
-}
+Sizes: bytes, or a number with a unit: KiB, MiB, GiB (powers of 1024) or kB, MB, GB (powers of 1000), e.g. 64KiB.`;
 
 function parseSeconds(s: string): number {
   const n = Number(s);
