@@ -7,13 +7,18 @@
  * bucket, before and after each request. Deployed target: the stack's table and bucket are
  * shared with the other test files, so only rows and uploads carrying this run's marker count.
  *
- * Credentials (missing, malformed, revoked tokens, another owner's sessions) are covered by
- * test/e2e/auth.test.ts.
+ * Credentials: missing, malformed, unknown, wrong-secret, revoked and expired tokens on every
+ * route (API Gateway's 401/403, no route runs), and another owner's session ids (404, exactly as
+ * for an unknown session). test/e2e/auth.test.ts covers the `mpu token` CLI and the owner
+ * isolation of whole uploads.
  */
 import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TokenStore } from '../../lambdas/aws/token-store.js';
+import { newToken, tokenRecord } from '../../lambdas/core/tokens.js';
 import { API_LIMITS, GiB, KiB, MiB, S3_LIMITS, TiB } from '../../lambdas/core/limits.js';
 import { abortQuietly, call, initSession, type ApiAnswer } from './helpers/api.js';
 import { dynamoClient, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
@@ -33,6 +38,14 @@ let db: DynamoDBClient;
 let small: string;
 let wide: string;
 const opened: string[] = [];
+/** Tokens made for this run (revoked at the end): another owner's, a revoked one, an expired one. */
+let tokens: TokenStore | undefined;
+const madeTokens: string[] = [];
+let otherOwner: string;
+let revoked: string;
+let expired: string;
+let wrongSecret: string;
+let unknownToken: string;
 
 beforeAll(async () => {
   const shared = e2eTarget();
@@ -45,6 +58,23 @@ beforeAll(async () => {
   if (!t.table) throw new Error('the e2e target names no sessions table');
   s3 = s3Client(t);
   db = dynamoClient(t);
+  if (!t.tokensTable || !t.token) throw new Error('the e2e target names no API token or tokens table (the API has an authorizer)');
+  tokens = new TokenStore(DynamoDBDocumentClient.from(db, { marshallOptions: { removeUndefinedValues: true } }), t.tokensTable);
+  const now = new Date();
+  const make = async (owner: string, opts: { expiresAt?: Date } = {}) => {
+    const made = newToken();
+    await tokens!.create(tokenRecord(made, owner, now, { description: `e2e ${MARK}`, ...opts }));
+    madeTokens.push(made.tokenId);
+    return made;
+  };
+  otherOwner = (await make(`${MARK}-other`)).token;
+  const toRevoke = await make(`${MARK}-revoked`);
+  await tokens.revoke(toRevoke.tokenId, now);
+  revoked = toRevoke.token;
+  expired = (await make(`${MARK}-expired`, { expiresAt: new Date(now.getTime() - 1000) })).token;
+  const mine = /^mpu_([a-z2-7]{12})_/.exec(t.token)![1]!;
+  wrongSecret = `mpu_${mine}_${newToken().secret}`;
+  unknownToken = newToken().token;
   small = (await initSession(t, 11 * MiB, `${MARK}-small.bin`)).session_id;
   wide = (await initSession(t, 600 * 5 * MiB, `${MARK}-wide.bin`)).session_id;
   opened.push(small, wide);
@@ -52,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (t) await abortQuietly(t, opened);
+  await Promise.all(madeTokens.map((id) => tokens?.revoke(id, new Date()).catch(() => undefined)));
   s3?.destroy();
   db?.destroy();
   await priv?.stop();
@@ -89,6 +120,8 @@ interface Case {
   json?: () => unknown;
   raw?: () => string | Uint8Array;
   headers?: Record<string, string>;
+  /** The Authorization header (`null`: none); default: the target's own valid token. */
+  authorization?: () => string | null;
   expect: Expect;
 }
 
@@ -212,7 +245,46 @@ const CASES: Case[] = [
   { name: 'complete with a numeric etag', ...complete(smallId, { parts: [{ part_number: 1, etag: 5 }] }), expect: bad() },
   { name: 'complete with an unknown field', ...complete(smallId, { parts: [], force: true }), expect: bad() },
   { name: 'complete before any part is stored', ...complete(smallId), expect: bad('missing_parts', 409) },
+  // --- credentials (API Gateway answers; no route runs) ---------------------------------------
+  ...credentialCases(),
+  // --- another owner's sessions: indistinguishable from sessions that do not exist --------------
+  { name: "another owner: status of the caller's session", method: 'GET', path: () => `/upload/${small}/status`, authorization: () => `Bearer ${otherOwner}`, expect: bad('not_found', 404) },
+  { name: "another owner: parts of the caller's session", ...parts(smallId, { parts: [{ part_number: 1 }] }), authorization: () => `Bearer ${otherOwner}`, expect: bad('not_found', 404) },
+  { name: "another owner: complete of the caller's session", ...complete(smallId), authorization: () => `Bearer ${otherOwner}`, expect: bad('not_found', 404) },
+  { name: "another owner: abort of the caller's session", method: 'DELETE', path: () => `/upload/${small}`, authorization: () => `Bearer ${otherOwner}`, expect: bad('not_found', 404) },
 ];
+
+/** Every route, with each kind of bad credential. */
+function credentialCases(): Case[] {
+  const routes: Array<Pick<Case, 'method' | 'path' | 'json'> & { what: string }> = [
+    { what: 'init', ...init(validInit) },
+    { what: 'parts', ...parts(smallId, { parts: [{ part_number: 1 }] }) },
+    { what: 'status', method: 'GET', path: () => `/upload/${small}/status` },
+    { what: 'complete', ...complete(smallId) },
+    { what: 'abort', method: 'DELETE', path: () => `/upload/${small}` },
+  ];
+  const unauthorized: Expect = { status: 401, gateway: 'Unauthorized' };
+  const forbidden: Expect = { status: 403, gateway: 'Forbidden' };
+  const creds: Array<[string, () => string | null, Expect]> = [
+    ['no Authorization header', () => null, unauthorized],
+    ['an empty Authorization header', () => '', unauthorized],
+    ['Basic credentials', () => `Basic ${Buffer.from('admin:admin').toString('base64')}`, forbidden],
+    ['a bearer token that is not an mpu token', () => 'Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb290In0.', forbidden],
+    ['the token without the Bearer scheme', () => t.token!, forbidden],
+    ['two tokens', () => `Bearer ${t.token} ${t.token}`, forbidden],
+    ['a well-formed token nobody issued', () => `Bearer ${unknownToken}`, forbidden],
+    ["a real token id with another secret", () => `Bearer ${wrongSecret}`, forbidden],
+    ['a revoked token', () => `Bearer ${revoked}`, forbidden],
+    ['an expired token', () => `Bearer ${expired}`, forbidden],
+  ];
+  const cases: Case[] = [];
+  for (const [credName, authorization, expect] of creds) {
+    for (const r of routes) {
+      cases.push({ name: `${credName}: ${r.what}`, method: r.method, path: r.path, ...(r.json ? { json: r.json } : {}), authorization, expect });
+    }
+  }
+  return cases;
+}
 
 /** Valid init JSON padded with whitespace to exactly `bytes` bytes. */
 function paddedJson(bytes: number): string {
@@ -235,17 +307,26 @@ function expectShape(r: ApiAnswer, e: Expect): void {
 }
 
 describe('hostile requests get their documented 4xx and leave nothing behind', () => {
+  // Each case is judged against the state the previous one left: on the private table and bucket
+  // nothing else writes, on a shared one only this run's marked rows and uploads are counted.
+  let last: Snapshot;
+  beforeAll(async () => {
+    last = await snapshot();
+  });
+
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const before = await snapshot();
+    const before = last;
     const r = await call(t, c.method, c.path(), {
       ...(c.json ? { json: c.json() } : {}),
       ...(c.raw ? { raw: c.raw() } : {}),
       ...(c.headers ? { headers: c.headers } : {}),
+      ...(c.authorization ? { authorization: c.authorization() } : {}),
     });
+    if (r.status === 201 && typeof r.body?.session_id === 'string') opened.push(r.body.session_id);
+    last = await snapshot();
     expectShape(r, c.expect);
     expect(r.status).toBeLessThan(500);
-    if (r.status === 201 && typeof r.body?.session_id === 'string') opened.push(r.body.session_id);
-    expect(await snapshot()).toEqual(before);
+    expect(last).toEqual(before);
   });
 
   test('the fixture sessions were not changed by any of it', async () => {

@@ -21,12 +21,17 @@ export interface CallOptions {
   /** Sent as is. */
   raw?: string | Uint8Array;
   headers?: Record<string, string>;
+  /** Exactly this Authorization header (`null`: none); default: the target's token. */
+  authorization?: string | null;
 }
 
 export async function call(t: E2ETarget, method: string, path: string, o: CallOptions = {}): Promise<ApiAnswer> {
   const headers: Record<string, string> = { ...(o.json !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
+  if (typeof o.authorization === 'string') headers.authorization = o.authorization;
   const body = o.json !== undefined ? JSON.stringify(o.json) : o.raw;
-  const res = await apiFetch(path, { method, headers, ...(body !== undefined ? { body: body as RequestInit['body'] } : {}) }, t);
+  // With an explicit choice, the target's own token is not added.
+  const target = o.authorization !== undefined ? { ...t, token: undefined } : t;
+  const res = await apiFetch(path, { method, headers, ...(body !== undefined ? { body: body as RequestInit['body'] } : {}) }, target);
   let parsed: unknown;
   try {
     parsed = res.text ? JSON.parse(res.text) : undefined;

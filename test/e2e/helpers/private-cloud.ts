@@ -83,6 +83,7 @@ export async function startPrivateCloud(opts: PrivateCloudOptions = {}): Promise
     dynamodbEndpoint: e.dynamodb_endpoint,
     credentials: { accessKeyId: e.access_key_id, secretAccessKey: e.secret_access_key },
     ...(e.token ? { token: e.token } : {}),
+    tokensTable: e.tokens_table,
   };
   return {
     cloud,
