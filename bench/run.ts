@@ -222,6 +222,8 @@ const results: Record<string, unknown> = {
   shaping,
   config: CFG,
 };
+const failures: Record<string, unknown>[] = [];
+results.failures = failures;
 
 try {
   // ---- compare ---------------------------------------------------------------------------
@@ -282,7 +284,15 @@ try {
       for (const chunkMiB of CFG.sweepChunks) {
         const ws = rep % 2 ? [...CFG.sweepWorkers].reverse() : CFG.sweepWorkers;
         for (const workers of ws) {
-          const { m, r } = await runMpu(file, { api: apiProxy!.url, token: shaped!.endpoints.token, chunk: chunkMiB * MiB, concurrency: workers });
+          let got: Awaited<ReturnType<typeof runMpu>>;
+          try {
+            got = await runMpu(file, { api: apiProxy!.url, token: shaped!.endpoints.token, chunk: chunkMiB * MiB, concurrency: workers });
+          } catch (e) {
+            failures.push({ section: 'sweep', chunk: chunkMiB, workers, rep, error: String(e).slice(0, 500) });
+            log(`sweep chunk ${chunkMiB} MiB workers ${workers}: FAILED ${String(e).slice(0, 200)}`);
+            continue;
+          }
+          const { m, r } = got;
           await drop(keyOfPath(r.file_path));
           const run = { tool: 'mpu', size, rep, chunk: chunkMiB * MiB, workers, ms: r.duration_ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (r.duration_ms / 1000) };
           runs.push(run);

@@ -34,11 +34,36 @@ interface Bucket {
 function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket | undefined): void {
   const half = o.rttMs / 2;
   const own: Bucket = { next: 0 };
-  // 1 MiB: above the bandwidth-delay product at 16 MiB/s and 25 ms (400 KiB), so the rate cap binds;
-  // a much larger queue (4 MiB) made RGW's throughput through the proxy drop by half (bursts).
   const maxQueued = o.maxQueued ?? 1024 * 1024;
+  // One FIFO and one timer per direction: separate timers per chunk can fire out of order
+  // (libuv's cached loop time), which reorders bytes.
+  const fifo: { chunk: Buffer | null; at: number }[] = [];
+  let head = 0;
   let queued = 0;
   let lastAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const pump = () => {
+    timer = undefined;
+    const now = performance.now();
+    while (head < fifo.length && fifo[head]!.at <= now + 0.5) {
+      const { chunk } = fifo[head++]!;
+      if (chunk === null) dst.end();
+      else {
+        queued -= chunk.length;
+        if (!dst.destroyed) dst.write(chunk);
+      }
+    }
+    if (head > 1024) {
+      fifo.splice(0, head);
+      head = 0;
+    }
+    if (queued <= maxQueued && src.isPaused()) src.resume();
+    if (head < fifo.length) timer = setTimeout(pump, Math.max(0, fifo[head]!.at - now));
+  };
+  const push = (chunk: Buffer | null, at: number) => {
+    fifo.push({ chunk, at });
+    if (!timer) timer = setTimeout(pump, Math.max(0, at - performance.now()));
+  };
   src.on('data', (chunk: Buffer) => {
     const now = performance.now();
     let at = Math.max(now + half, lastAt);
@@ -53,14 +78,10 @@ function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket 
     lastAt = at;
     queued += chunk.length;
     if (queued > maxQueued) src.pause();
-    setTimeout(() => {
-      queued -= chunk.length;
-      if (!dst.destroyed) dst.write(chunk);
-      if (queued <= maxQueued && src.isPaused()) src.resume();
-    }, Math.max(0, at - now));
+    push(chunk, at);
   });
   // The end (FIN) travels behind the data.
-  src.on('end', () => setTimeout(() => dst.end(), Math.max(0, lastAt - performance.now())));
+  src.on('end', () => push(null, Math.max(lastAt, performance.now())));
 }
 
 export async function startShapingProxy(o: ShapingOptions): Promise<ShapingProxy> {
