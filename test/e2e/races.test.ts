@@ -7,7 +7,7 @@
  * - aborted / expired: no object, no multipart upload.
  *
  * The first part runs on the shared target (local cloud or deployed stack). The sweeper part
- * needs sessions that expire within seconds: a private gateway and table (SESSION_TTL_SECONDS=3)
+ * needs sessions that expire within seconds: a private gateway and table (SESSION_TTL_SECONDS=4)
  * on the shared RGW, swept in-process (sweepExpired with deps on that table) or by the sweeper's
  * Lambda entry in separate processes.
  */
@@ -206,8 +206,8 @@ describe('on the shared target', () => {
   });
 });
 
-describeLocalCloud('with the sweeper (private gateway, sessions live 3 s)', () => {
-  const TTL_SECONDS = 3;
+describeLocalCloud('with the sweeper (private gateway, sessions live 4 s)', () => {
+  const TTL_SECONDS = 4;
   let priv: PrivateCloud;
   let t: E2ETarget;
   let s3: S3Client;
@@ -309,21 +309,40 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 3 s)', () =
     expect(await sweepExpired(sweeper.deps)).toMatchObject({ examined: 0 });
   });
 
-  /** Deps whose storage call `method` waits for `gate` first (the other calls go straight through). */
-  function gated(method: 'listParts' | 'complete', gate: Promise<void>): Deps {
+  interface Gate {
+    /** Resolves when the gated call is reached (everything before it has run). */
+    reached: Promise<void>;
+    open: () => void;
+  }
+
+  /** Deps whose storage call `method` stops at a gate (the other calls go straight through). */
+  function gated(method: 'listParts' | 'complete'): { deps: Deps; gate: Gate } {
+    let open!: () => void;
+    let arrive!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    const reached = new Promise<void>((r) => (arrive = r));
     const storage = sweeper.deps.storage;
     const wrapped = Object.create(storage) as typeof storage;
     (wrapped as any)[method] = async (...args: unknown[]) => {
-      await gate;
+      arrive();
+      await opened;
       return (storage as any)[method](...args);
     };
-    return { ...sweeper.deps, storage: wrapped };
+    return { deps: { ...sweeper.deps, storage: wrapped }, gate: { reached, open } };
   }
 
-  function gate(): { open: () => void; promise: Promise<void> } {
-    let open!: () => void;
-    const promise = new Promise<void>((r) => (open = r));
-    return { open, promise };
+  /** Resolves once the gate is reached; fails if `completing` ends first, or after `ms`. */
+  async function untilGate(gate: Gate, completing: Promise<unknown>, ms: number, what: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        gate.reached,
+        completing.then((c) => Promise.reject(new Error(`complete ended before ${what}: ${JSON.stringify(c)}`))),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Settles `p` into `{ ok, value, error }` without throwing. */
@@ -333,16 +352,17 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 3 s)', () =
       (error: unknown) => ({ ok: false, error }),
     );
 
-  test('forced interleaving: complete reads the session just before expiry, the sweeper reclaims it, then complete reaches storage', async () => {
+  test('forced interleaving: complete reads the open session, the sweeper expires and reclaims it, then complete reaches storage', async () => {
     const r = await readySession(t, 16 * KiB);
     const sid = r.session.session_id;
     const owner = (await sessionRow(db, t.table!, sid))!.owner;
-    await sleep(Math.max(0, Date.parse(r.session.expires_at) - Date.now() - 300));
-    const g = gate();
-    const completing = outcome(completeUpload(gated('listParts', g.promise), owner, sid, {}));
+    const { deps, gate } = gated('listParts');
+    const completing = outcome(completeUpload(deps, owner, sid, {}));
+    // Complete has read the row (still open, not expired) and stops before asking storage.
+    await untilGate(gate, completing, 10_000, 'reaching ListParts');
     await untilExpired(r.session);
     expect(await sweepExpired(sweeper.deps)).toMatchObject({ expired: 1 });
-    g.open();
+    gate.open();
     const c = await completing;
     expect(c.ok).toBe(false);
     // Told the session expired (what the sweeper wrote), not that it was aborted.
@@ -355,17 +375,16 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 3 s)', () =
     const r = await readySession(t, 16 * KiB);
     const sid = r.session.session_id;
     const owner = (await sessionRow(db, t.table!, sid))!.owner;
-    await sleep(Math.max(0, Date.parse(r.session.expires_at) - Date.now() - 400));
-    const g = gate();
-    const completing = outcome(completeUpload(gated('complete', g.promise), owner, sid, {}));
-    // The lease is taken once the row says `completing`.
-    for (let i = 0; i < 100 && (await sessionRow(db, t.table!, sid))?.status !== 'completing'; i++) await sleep(10);
+    const { deps, gate } = gated('complete');
+    const completing = outcome(completeUpload(deps, owner, sid, {}));
+    // Complete holds the lease and stops before CompleteMultipartUpload.
+    await untilGate(gate, completing, 10_000, 'taking the lease');
     expect((await sessionRow(db, t.table!, sid))?.status).toBe('completing');
     expect(await call(t, 'DELETE', `/upload/${sid}`)).toMatchObject({ status: 409, body: { error: 'session_busy' } });
     await untilExpired(r.session);
     expect(await sweepExpired(sweeper.deps)).toMatchObject({ expired: 0, skipped: 1 });
     expect((await storageState(s3, t, r)).uploadLeft).toBe(true);
-    g.open();
+    gate.open();
     const c = await completing;
     expect(c.ok).toBe(true);
     expect(c.value).toMatchObject({ status: 'completed', size: r.data.length });
