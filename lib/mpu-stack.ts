@@ -15,6 +15,7 @@ import { FunctionUrlApi } from './constructs/function-url-api.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { UploadHttpApi, type HttpApiAuth } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
+import { OUTPUT_KEYS } from './outputs.js';
 import { SessionsTable } from './constructs/sessions-table.js';
 import { TokensTable } from './constructs/tokens-table.js';
 import { UploadBucket } from './constructs/upload-bucket.js';
@@ -25,15 +26,7 @@ export interface MpuStackProps extends StackProps {
   readonly settings?: Partial<MpuSettings>;
 }
 
-/** Output keys: `cdk deploy --outputs-file` writes them, the client and the e2e suite read them. */
-export const OUTPUT_KEYS = {
-  apiUrl: 'ApiUrl',
-  bucketName: 'BucketName',
-  tableName: 'TableName',
-  /** Only with API token auth (the default), not with a JWT authorizer. */
-  tokensTableName: 'TokensTableName',
-  region: 'Region',
-} as const;
+export { OUTPUT_KEYS } from './outputs.js';
 
 /**
  * Memory buys CPU on Lambda: 512 MB starts the ~1 MB bundles quickly and presigns hundreds of

@@ -5,8 +5,8 @@
  * then reads the stored object back and compares its SHA-256 with the file's. Prints timings.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -20,6 +20,7 @@ import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.j
 import { checkDependencies, formatProblems } from '../local/deps.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
 import { localS3Client } from '../local/resources.js';
+import { writeRandomFile } from './random-file.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -46,21 +47,6 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 async function sha256Of(stream: Readable): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of stream) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  const block = Buffer.alloc(MiB);
-  for (let left = size; left > 0; left -= block.length) {
-    const piece = left >= block.length ? block : block.subarray(0, left);
-    randomFillSync(piece);
-    hash.update(piece);
-    if (!out.write(piece)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
   return hash.digest('hex');
 }
 

@@ -15,10 +15,9 @@
  * the response. After the run, each object's SHA-256 is read back and compared with the file's.
  */
 import { spawn } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
-import { once } from 'node:events';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +32,7 @@ import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEnd
 import { runRoot } from '../local/procs.js';
 import { localS3Client } from '../local/resources.js';
 import { parseSize } from '../client/sizes.js';
+import { writeRandomFile } from './random-file.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -275,21 +275,6 @@ async function makeOwners(endpoints: LocalEndpoints, endpointsFile: string): Pro
 async function revokeOwners(owners: Owner[], endpointsFile: string): Promise<void> {
   const env = { ...process.env, MPU_ENDPOINTS_FILE: endpointsFile };
   await Promise.all(owners.filter((o) => o.token).map((o) => runMpu(['token', 'revoke', o.tokenId ?? o.token!, '--endpoints-file', endpointsFile], env)));
-}
-
-async function writeRandomFile(path: string, size: number): Promise<string> {
-  const out = createWriteStream(path);
-  const hash = createHash('sha256');
-  const block = Buffer.alloc(MiB);
-  for (let left = size; left > 0; left -= block.length) {
-    const piece = left >= block.length ? block : block.subarray(0, left);
-    randomFillSync(piece);
-    hash.update(piece);
-    if (!out.write(piece)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'finish');
-  return hash.digest('hex');
 }
 
 /** S3's multipart ETag of a file split into `chunk`-byte parts: md5(md5(part 1) ... md5(part n))-n. */

@@ -14,6 +14,7 @@
  * A token is printed once, by `create`, on stdout (so `TOKEN=$(mpu token create ...)` works).
  * Nothing else ever prints or stores it; the table holds the secret's SHA-256 only.
  */
+import { OUTPUT_KEYS } from '../../lib/outputs.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -48,8 +49,8 @@ export interface TokensTableTarget {
   source: string;
 }
 
-/** The CDK output holding the tokens table name (lib/mpu-stack.ts OUTPUT_KEYS.tokensTableName). */
-const TOKENS_TABLE_OUTPUT = 'TokensTableName';
+/** The CDK output holding the tokens table name. */
+const TOKENS_TABLE_OUTPUT = OUTPUT_KEYS.tokensTableName;
 
 function readJson(file: string, what: string): Record<string, unknown> {
   let raw: unknown;

@@ -9,7 +9,7 @@
  *   the reason: e2e tests are never skipped.
  * - `outputs`: a deployed stack. MPU_CDK_OUTPUTS names the `cdk deploy --outputs-file` JSON;
  *   nothing is started. Its ApiUrl/BucketName/TableName/TokensTableName/Region outputs
- *   (lib/mpu-stack.ts OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the
+ *   (lib/outputs.ts OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the
  *   usual chain. MPU_CDK_STACK picks the stack if the file holds several; MPU_E2E_TOKEN is the API
  *   token (`mpu token create --outputs cdk-outputs.json --owner e2e`, docs/deploy.md);
  *   AWS_ENDPOINT_URL(_S3/_DYNAMODB) (LocalStack) become s3_endpoint/dynamodb_endpoint.
@@ -17,6 +17,7 @@
  * Jest loads this file outside its module system (as CommonJS, without the `.js` -> `.ts`
  * mapping), so it imports Node built-ins only and talks to the local cloud as a process.
  */
+import { OUTPUT_KEYS } from '../../lib/outputs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -37,14 +38,6 @@ export interface StartedCloud {
 export const STATE_KEY = '__MPU_E2E_LOCAL_CLOUD__';
 
 const START_TIMEOUT_MS = Number(process.env.MPU_E2E_START_TIMEOUT_MS ?? 180_000);
-/** Keys of the deployed stack's outputs, as lib/mpu-stack.ts OUTPUT_KEYS names them. */
-const OUTPUT_KEYS = {
-  apiUrl: 'ApiUrl',
-  bucketName: 'BucketName',
-  tableName: 'TableName',
-  tokensTableName: 'TokensTableName',
-  region: 'Region',
-} as const;
 const ENDPOINT_KEYS = ['api_url', 's3_endpoint', 'dynamodb_endpoint'] as const;
 
 async function answers(url: string): Promise<boolean> {
