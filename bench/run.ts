@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { GiB, MiB, summarize, type Summary } from './lib/stats.js';
-import { lastJson, measure, type Measured } from './lib/measure.js';
+import { lastJson, measure, TIME_BIN, type Measured } from './lib/measure.js';
 import { startShapingProxy, type ShapingProxy } from './lib/proxy.js';
 import { s3Client, type ToolJob } from './tools/s3-tools.js';
 
@@ -100,6 +100,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+if (!existsSync(TIME_BIN)) {
+  process.stderr.write(`bench: ${TIME_BIN} (GNU time) is needed to measure CPU and peak RSS: apt-get install -y time\n`);
+  process.exit(2);
+}
 const memstoreBytes = (quick ? 4 : 8) * GiB;
 log(`starting the local cloud (memstore ${memstoreBytes / GiB} GiB)`);
 cloud = await startLocalCloud({ minPartSize: 1 * MiB, memstoreBytes, endpointsFile: false, handlerEnv: { MIN_PART_SIZE: String(5 * MiB) }, log: () => undefined });
