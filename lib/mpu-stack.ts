@@ -83,6 +83,7 @@ export class MpuStack extends Stack {
       corsAllowedOrigins: s.corsAllowedOrigins,
       accessLogRetentionDays: s.accessLogRetentionDays,
       removalPolicy,
+      sessionTtlSeconds: s.sessionTtlSeconds,
     });
     acknowledgeLogBucket(this.uploads.logBucket);
 

@@ -10,6 +10,17 @@ export interface UploadBucketProps {
   readonly corsAllowedOrigins: readonly string[];
   readonly accessLogRetentionDays: number;
   readonly removalPolicy: RemovalPolicy;
+  /** How long a session may stay open: the lifecycle backstop must never cut an open session's parts. */
+  readonly sessionTtlSeconds: number;
+}
+
+/**
+ * Days after which S3's lifecycle rule aborts an incomplete multipart upload: at least the longest
+ * a session may stay open (S3 counts whole days, rounded up to the next midnight UTC, so the rule
+ * never fires before then), and at least 1, the smallest value S3 accepts.
+ */
+export function abortIncompleteUploadsAfterDays(sessionTtlSeconds: number): number {
+  return Math.max(1, Math.ceil(sessionTtlSeconds / 86_400));
 }
 
 /** Shared by both buckets: private, encrypted, TLS 1.2+ only, ACLs off. */
@@ -46,9 +57,9 @@ export class UploadBucket extends Construct {
       lifecycleRules: [
         {
           // Parts of an upload nobody completes or aborts cost storage but are invisible in
-          // listings; S3 deletes them a day after the upload started, even if the sweeper never ran.
+          // listings; S3 deletes them once no session can still be open, even if the sweeper never ran.
           id: 'abort-incomplete-multipart-uploads',
-          abortIncompleteMultipartUploadAfter: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(abortIncompleteUploadsAfterDays(props.sessionTtlSeconds)),
         },
       ],
       cors:

@@ -17,7 +17,6 @@
  * Jest loads this file outside its module system (as CommonJS, without the `.js` -> `.ts`
  * mapping), so it imports Node built-ins only and talks to the local cloud as a process.
  */
-import { OUTPUT_KEYS } from '../../lib/outputs.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +37,17 @@ export interface StartedCloud {
 export const STATE_KEY = '__MPU_E2E_LOCAL_CLOUD__';
 
 const START_TIMEOUT_MS = Number(process.env.MPU_E2E_START_TIMEOUT_MS ?? 180_000);
+/**
+ * Keys of the deployed stack's outputs: a copy of lib/outputs.ts OUTPUT_KEYS, because this file
+ * may import Node built-ins only (see above). test/unit/outputs-keys.test.ts keeps the two equal.
+ */
+export const OUTPUT_KEYS = {
+  apiUrl: 'ApiUrl',
+  bucketName: 'BucketName',
+  tableName: 'TableName',
+  tokensTableName: 'TokensTableName',
+  region: 'Region',
+} as const;
 const ENDPOINT_KEYS = ['api_url', 's3_endpoint', 'dynamodb_endpoint'] as const;
 
 async function answers(url: string): Promise<boolean> {

@@ -2,6 +2,7 @@
  * The AWS variant (HTTP API), synthesized once with the defaults and once with every setting
  * changed: each property the issue asks for, asserted on the CloudFormation template.
  */
+import { abortIncompleteUploadsAfterDays } from '../../lib/constructs/upload-bucket.js';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
@@ -339,6 +340,13 @@ describe('S3 buckets', () => {
     expect(resource(s, ids.bucket).Properties.LifecycleConfiguration.Rules).toContainEqual(
       expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
     );
+  });
+
+  test('the lifecycle backstop never cuts a session that may still be open', () => {
+    expect(abortIncompleteUploadsAfterDays(60)).toBe(1);
+    expect(abortIncompleteUploadsAfterDays(86_400)).toBe(1);
+    expect(abortIncompleteUploadsAfterDays(86_401)).toBe(2);
+    expect(abortIncompleteUploadsAfterDays(7 * 86_400)).toBe(7);
   });
 
   test('upload bucket: CORS lets browsers PUT parts and read their ETag', () => {
