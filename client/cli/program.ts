@@ -2,6 +2,7 @@
  * The `mpu` command line: argument parsing and output. All upload logic is in the library
  * (client/index.ts); this maps flags to options, events to lines, errors to exit codes.
  */
+import { statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
@@ -10,7 +11,7 @@ import { createDispatcher } from '../http.js';
 import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
-import { noProgress, plainProgress, ttyProgress, type ProgressView } from './progress-view.js';
+import { noProgress, plainProgress, ttyProgress, type ProgressView, type RunTotal } from './progress-view.js';
 import { registerTokenCommands } from './token-commands.js';
 
 export interface CliIo {
@@ -248,17 +249,28 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
   let exitCode: number = EXIT.ok;
   // One keep-alive pool for every file of the run.
   const dispatcher = createDispatcher({ connections: flags.concurrency + 2 });
+  // Sizes up front, for the run's total progress (a missing file counts 0 and fails on its turn).
+  const sizes = files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+  const bytesAll = sizes.reduce((a, b) => a + b, 0);
+  const tally = { ok: 0, failed: 0, bytes: 0, started: performance.now() };
   try {
-    for (const file of files) {
+    for (const [i, file] of files.entries()) {
       if (stop.signal.aborted) break;
       current = { file };
+      const total: RunTotal = { index: i + 1, count: files.length, bytesBefore: sizes.slice(0, i).reduce((a, b) => a + b, 0), bytesAll };
       const stderrTty = (io.stderr as NodeJS.WriteStream).isTTY === true;
       view =
         flags.quiet || !flags.progress || flags.json
           ? noProgress((l) => io.stderr.write(`${l}\n`))
           : stderrTty
-            ? ttyProgress(file, io.stderr as NodeJS.WriteStream)
-            : plainProgress(`mpu: ${file}`, (l) => io.stderr.write(`${l}\n`));
+            ? ttyProgress(file, io.stderr as NodeJS.WriteStream, total)
+            : plainProgress(`mpu: ${file}`, (l) => io.stderr.write(`${l}\n`), 2000, total);
       const onEvent = (e: UploadEvent) => {
         if (e.type === 'session') {
           current!.sessionId = e.session_id;
@@ -303,6 +315,8 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           ...(stateDir ? { stateDir, restart: flags.restart === true } : {}),
         });
         view.stop();
+        tally.ok++;
+        tally.bytes += r.size;
         io.stdout.write(flags.json ? `${JSON.stringify(resultJson(r))}\n` : formatResult(r, flags.quiet === true));
       } catch (err) {
         view.stop();
@@ -315,6 +329,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           const hint = current.sessionId && isResumable(e) ? `; session kept, to resume: ${resumeHint(file, current.sessionId)}` : '';
           io.stderr.write(`mpu: ${file}: ${e.message}${hint}\n`);
         }
+        tally.failed++;
         if (flags.json) io.stdout.write(`${JSON.stringify({ file, ...errorJson(e) })}\n`);
         if (exitCode === EXIT.ok) exitCode = e.exitCode;
         if (e instanceof InterruptedError) break;
@@ -323,6 +338,14 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
   } finally {
     offSignal?.();
     await dispatcher.close();
+  }
+  if (files.length > 1 && !flags.json) {
+    const skipped = files.length - tally.ok - tally.failed;
+    io.stderr.write(
+      `mpu: ${plural(tally.ok, 'file')} uploaded (${formatBytes(tally.bytes)})` +
+        `${tally.failed ? `, ${tally.failed} failed` : ''}${skipped ? `, ${skipped} not started` : ''}` +
+        ` in ${formatDuration(performance.now() - tally.started)}\n`,
+    );
   }
   return exitCode;
 }

@@ -15,6 +15,27 @@ export interface ProgressView {
 
 export const noProgress = (log: (line: string) => void): ProgressView => ({ update() {}, log, stop() {} });
 
+/** Where one file stands in a run of several: shown as a total across the run. */
+export interface RunTotal {
+  /** 1-based position of this file, and how many files the run has. */
+  index: number;
+  count: number;
+  /** Bytes of the files before this one (done or given up), and of all files. */
+  bytesBefore: number;
+  bytesAll: number;
+}
+
+/** Bytes of the whole run done so far, given this file's progress. */
+function runDone(total: RunTotal, p: UploadProgress): number {
+  return Math.min(total.bytesAll, total.bytesBefore + p.bytesDone);
+}
+
+function totalText(total: RunTotal, p: UploadProgress): string {
+  const done = runDone(total, p);
+  const pct = total.bytesAll > 0 ? Math.floor((done / total.bytesAll) * 100) : 100;
+  return `total ${pct}% ${formatBytes(done)} / ${formatBytes(total.bytesAll)}, file ${total.index}/${total.count}`;
+}
+
 /** Bytes/s over the last few seconds (not since start: resumes and stalls would skew it). */
 class RateMeter {
   private samples: { t: number; bytes: number }[] = [];
@@ -30,7 +51,7 @@ class RateMeter {
   }
 }
 
-export function ttyProgress(label: string, stream: NodeJS.WriteStream): ProgressView {
+export function ttyProgress(label: string, stream: NodeJS.WriteStream, total?: RunTotal): ProgressView {
   const multi = new cliProgress.MultiBar(
     {
       stream,
@@ -48,6 +69,7 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
   );
   const meter = new RateMeter();
   let bar: cliProgress.SingleBar | undefined;
+  let totalBar: cliProgress.SingleBar | undefined;
   let stopped = false;
   return {
     update(p) {
@@ -63,6 +85,19 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
       };
       if (!bar) bar = multi.create(Math.max(1, p.bytesTotal), p.bytesDone, payload);
       else bar.update(p.bytesDone, payload);
+      if (total && total.count > 1) {
+        const done = runDone(total, p);
+        const totalPayload = {
+          label: `total (file ${total.index}/${total.count})`,
+          done: formatBytes(done),
+          size: formatBytes(total.bytesAll),
+          parts: `${total.count} files`,
+          speed: payload.speed,
+          eta_h: etaText({ ...p, bytesDone: done, bytesTotal: total.bytesAll }, meter.rate()),
+        };
+        if (!totalBar) totalBar = multi.create(Math.max(1, total.bytesAll), done, totalPayload);
+        else totalBar.update(done, totalPayload);
+      }
     },
     log(line) {
       // cli-progress prints logged lines only when it redraws, and has nothing to redraw
@@ -83,13 +118,14 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream): Progress
   };
 }
 
-export function plainProgress(label: string, log: (line: string) => void, everyMs = 2000): ProgressView {
+export function plainProgress(label: string, log: (line: string) => void, everyMs = 2000, total?: RunTotal): ProgressView {
   const meter = new RateMeter();
   let last = 0;
   let lastLine = '';
   const line = (p: UploadProgress) => {
     const pct = p.bytesTotal > 0 ? Math.floor((p.bytesDone / p.bytesTotal) * 100) : 100;
-    return `${label} ${pct}% ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}, ${p.partsDone}/${p.partsTotal} parts, ${formatBytes(Math.round(meter.rate()))}/s`;
+    const own = `${label} ${pct}% ${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}, ${p.partsDone}/${p.partsTotal} parts, ${formatBytes(Math.round(meter.rate()))}/s`;
+    return total && total.count > 1 ? `${own}; ${totalText(total, p)}` : own;
   };
   return {
     update(p) {
