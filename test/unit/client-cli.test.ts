@@ -1,11 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { runCli } from '../../client/cli/program.js';
 import { resolveApi } from '../../client/config.js';
 import { EXIT } from '../../client/errors.js';
 import { StateStore } from '../../client/state.js';
+import { runCliCaptured } from './helpers/run-cli.js';
 
 let dir: string;
 beforeAll(() => {
@@ -13,22 +12,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(args, { stdout: out.stream, stderr: err.stream, env: { HOME: dir, ...env }, cwd: dir });
-  return { code, stdout: out.text(), stderr: err.text() };
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCliCaptured(args, { HOME: dir, ...env }, dir);
 }
 
 describe('argument parsing', () => {

@@ -6,14 +6,13 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { runCli } from '../../client/cli/program.js';
 import { parseDuration, resolveTokensTable } from '../../client/cli/token-commands.js';
 import { EXIT } from '../../client/errors.js';
 import { parseToken } from '../../lambdas/core/tokens.js';
+import { runCliCaptured } from './helpers/run-cli.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -38,22 +37,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(() => ddb.reset());
 
-function sink() {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
-
-async function cli(args: string[], env: Record<string, string> = {}) {
-  const out = sink();
-  const err = sink();
-  const code = await runCli(args, { stdout: out.stream, stderr: err.stream, env: { HOME: dir, MPU_ENDPOINTS_FILE: endpointsFile, ...env }, cwd: dir });
-  return { code, stdout: out.text(), stderr: err.text() };
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCliCaptured(args, { HOME: dir, MPU_ENDPOINTS_FILE: endpointsFile, ...env }, dir);
 }
 
 describe('which tokens table', () => {
