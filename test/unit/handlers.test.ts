@@ -8,7 +8,9 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
   ListPartsCommand,
+  NoSuchUpload,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -361,6 +363,56 @@ describe('POST /upload/{id}/complete', () => {
     const release = ddb.commandCalls(UpdateCommand)[1]!.args[0].input;
     expect(release.UpdateExpression).toContain(':in_progress');
     expect(release.ExpressionAttributeValues![':lease']).toBe(lease);
+  });
+});
+
+describe('complete when storage answers are lost', () => {
+  const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', $metadata: {} });
+  const leaseThenDone = (input: any) => ({
+    Attributes: input.UpdateExpression.includes(':completing, completing_since = :now')
+      ? session({ status: 'completing', completing_since: input.ExpressionAttributeValues[':now'] })
+      : session({ status: 'completed', etag: input.ExpressionAttributeValues[':etag'] }),
+  });
+
+  test('no answer from CompleteMultipartUpload, but the object is there: recorded as completed', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    s3.on(ListPartsCommand).resolves({ Parts: storedParts });
+    s3.on(CompleteMultipartUploadCommand).rejects(unreachable());
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"assembled-3"' });
+    const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ status: 'completed', etag: '"assembled-3"' });
+  });
+
+  test('no answer and no object: the lease is given back and the caller may retry (502)', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    s3.on(ListPartsCommand).resolves({ Parts: storedParts });
+    s3.on(CompleteMultipartUploadCommand).rejects(unreachable());
+    s3.on(HeadObjectCommand).rejects(Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
+    const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
+    expect([res.statusCode, bodyOf(res).error]).toEqual([502, 'storage_error']);
+    expect(res.headers?.['Retry-After']).toBe('1');
+    const release = ddb.commandCalls(UpdateCommand)[1]!.args[0].input;
+    expect(release.UpdateExpression).toContain(':in_progress');
+  });
+
+  test('the upload is gone because an earlier complete finished it in S3: the object is adopted', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: {} }));
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"earlier-3"' });
+    const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res).etag).toBe('"earlier-3"');
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  test('DynamoDB unreachable is a retryable 502, not a 500', async () => {
+    ddb.on(GetCommand).rejects(unreachable());
+    const res = await status(event('GET', '/x', undefined, { sessionId: SID }));
+    expect([res.statusCode, bodyOf(res).error]).toEqual([502, 'storage_error']);
   });
 });
 
