@@ -125,14 +125,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-interface RouteStats {
-  route: string;
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  statuses: Record<string, number>;
+/** Latency percentiles (ms) and statuses of one route, as the gateway saw it. */
+
+/** The same, as the clients saw it, with their failures. */
+interface RouteStats extends GatewayStats {
   errors5xx: number;
   networkErrors: number;
 }
