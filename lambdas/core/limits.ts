@@ -26,8 +26,10 @@ export const DEFAULTS = {
   urlExpirySeconds: 15 * 60,
   /** How long a finished or dead session row is kept after it expires (then DynamoDB TTL deletes it). */
   rowRetentionSeconds: 7 * 24 * 60 * 60,
-  /** A `completing` session whose lease is older than this may be taken over by another complete call. */
-  /** Twice the complete function's 29 s timeout: a live holder is never overtaken, a crashed one soon is. */
+  /**
+   * A `completing` session whose lease is older than this may be taken over by another complete
+   * call. Twice the complete function's 29 s timeout: a live holder is never overtaken.
+   */
   completeLeaseSeconds: 60,
   /** Open sessions one owner may hold at once (stops one caller from pinning unbounded storage). */
   maxOpenSessionsPerOwner: 100,

@@ -124,7 +124,7 @@ export async function getStatus(deps: Deps, owner: string, sessionId: string): P
       etag: '',
     }));
   } else if (status === 'in_progress' || status === 'completing') {
-    uploaded = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+    uploaded = await storedParts(deps, session);
   }
   return {
     session_id: session.session_id,
@@ -158,14 +158,14 @@ export async function completeUpload(
 
   let parts: UploadedPart[];
   try {
-    parts = (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+    parts = await storedParts(deps, session);
   } catch (e) {
     if (isApiError(e) && e.code === 'session_aborted') return adoptStoredObject(deps, session, now, e);
     throw e;
   }
   checkPartsComplete(session, parts, req);
 
-  const lease = await deps.store.beginCompleting(sessionId, iso(now), iso(new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000)));
+  const lease = await takeLease(deps, sessionId, now);
   if (!lease.ok) return answerLostRace(deps, lease.current, now);
   const leaseSince = lease.session.completing_since!;
 
@@ -222,11 +222,7 @@ async function adoptStoredObject(deps: Deps, session: SessionRecord, now: Date, 
     if (current && current.status !== 'in_progress') return answerLostRace(deps, current, deps.now());
     throw gone;
   }
-  const lease = await deps.store.beginCompleting(
-    session.session_id,
-    iso(now),
-    iso(new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000)),
-  );
+  const lease = await takeLease(deps, session.session_id, now);
   if (!lease.ok) return answerLostRace(deps, lease.current, now);
   return recordCompleted(deps, session, lease.session.completing_since!, head.etag);
 }
@@ -275,9 +271,24 @@ function stateError(session: SessionRecord, now: Date): ApiError {
   }
 }
 
+/** Leases taken before this instant are stale: their holder has outlived any complete call. */
+function staleBefore(now: Date): Date {
+  return new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000);
+}
+
 function leaseIsStale(session: SessionRecord, now: Date): boolean {
   const since = session.completing_since ? Date.parse(session.completing_since) : 0;
-  return now.getTime() - since > DEFAULTS.completeLeaseSeconds * 1000;
+  return since < staleBefore(now).getTime();
+}
+
+/** The completion lease, from `in_progress` or from a stale `completing`. */
+function takeLease(deps: Deps, sessionId: string, now: Date) {
+  return deps.store.beginCompleting(sessionId, iso(now), iso(staleBefore(now)));
+}
+
+/** The parts storage holds for this session (ListParts, all pages), within its planned count. */
+async function storedParts(deps: Deps, session: SessionRecord): Promise<UploadedPart[]> {
+  return (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
 }
 
 function planOf(session: SessionRecord) {
