@@ -2,42 +2,23 @@
  * The HTTP API against real storage and a real table (the local cloud, or a deployed stack):
  * presigned PUTs checked by S3 itself, completion rules, idempotency, races, abort.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { MiB } from '../../lambdas/core/limits.js';
-import { apiFetch, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
+import { call, initSession, putPart as putPartTo } from './helpers/api.js';
+import { e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
+import { md5Base64 as md5, multipartEtag, parseFilePath, sha256, sha256Object } from './helpers/storage.js';
 
 let target: E2ETarget;
 beforeAll(() => {
   target = e2eTarget();
 });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any; headers: Headers }> {
-  const res = await apiFetch(
-    path,
-    { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
-    target,
-  );
-  return { status: res.status, body: res.text ? res.json() : undefined, headers: res.headers };
-}
-
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-async function init(size: number, filename = 'data.bin') {
-  const r = await api('POST', '/upload/init', { filename, file_size: size, content_type: 'application/octet-stream' });
-  expect(r.status).toBe(201);
-  return r.body as { session_id: string; total_parts: number; chunk_size: number; parts: { part_number: number; url: string }[] };
-}
-
-/** Asks for an MD5-bound URL and PUTs the part; returns S3's answer. */
-async function putPart(sessionId: string, partNumber: number, bytes: Buffer, claimed = md5(bytes)) {
-  const r = await api('POST', `/upload/${sessionId}/parts`, { parts: [{ part_number: partNumber, md5: claimed }] });
-  expect(r.status).toBe(200);
-  const part = r.body.parts[0];
-  const res = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes });
-  return { status: res.status, etag: res.headers.get('etag'), text: await res.text() };
-}
+const api = (method: string, path: string, body?: unknown) => call(target, method, path, body === undefined ? {} : { json: body });
+const init = (size: number, filename = 'data.bin') => initSession(target, size, filename);
+/** Asks for a URL bound to `claimed` (by default the bytes' MD5) and PUTs the part; returns S3's answer. */
+const putPart = (sessionId: string, partNumber: number, bytes: Buffer, claimed = md5(bytes)) =>
+  putPartTo(target, sessionId, partNumber, bytes, claimed);
 
 function split(data: Buffer, chunk: number): Buffer[] {
   const out: Buffer[] = [];
@@ -45,10 +26,10 @@ function split(data: Buffer, chunk: number): Buffer[] {
   return out.length ? out : [Buffer.alloc(0)];
 }
 
-async function readObject(filePath: string): Promise<Buffer> {
-  const [, , bucket, ...key] = filePath.split('/');
-  const out = await s3Client(target).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
-  return Buffer.from(await out.Body!.transformToByteArray());
+/** SHA-256 of a stored object, by its `s3://bucket/key` path. */
+function storedSha256(filePath: string): Promise<string> {
+  const { bucket, key } = parseFilePath(filePath);
+  return sha256Object(s3Client(target), bucket, key);
 }
 
 describe('upload through presigned part URLs', () => {
@@ -97,9 +78,8 @@ describe('upload through presigned part URLs', () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ status: 'completed', size: data.length, session_id: sid });
     expect(first.body.file_path).toMatch(new RegExp(`^s3://${target.bucket}/.+/${sid}/report\\.bin$`));
-    const expectedEtag = `"${createHash('md5').update(Buffer.concat(chunks.map((c) => createHash('md5').update(c).digest()))).digest('hex')}-3"`;
-    expect(first.body.etag).toBe(expectedEtag);
-    expect(sha256(await readObject(first.body.file_path))).toBe(sha256(data));
+    expect(first.body.etag).toBe(multipartEtag(chunks));
+    expect(await storedSha256(first.body.file_path)).toBe(sha256(data));
 
     const again = await api('POST', `/upload/${sid}/complete`);
     expect(again.status).toBe(200);
@@ -141,7 +121,7 @@ test('concurrent completes end in one object and agree on it', async () => {
   const final = await api('POST', `/upload/${s.session_id}/complete`);
   expect(final.status).toBe(200);
   expect(final.body.etag).toBe(ok[0]!.body.etag);
-  expect(sha256(await readObject(final.body.file_path))).toBe(sha256(data));
+  expect(await storedSha256(final.body.file_path)).toBe(sha256(data));
 });
 
 test('a 0-byte file uploads as one empty part', async () => {
@@ -151,8 +131,8 @@ test('a 0-byte file uploads as one empty part', async () => {
   const r = await api('POST', `/upload/${s.session_id}/complete`);
   expect(r.status).toBe(200);
   expect(r.body.size).toBe(0);
-  const [, , bucket, ...key] = (r.body.file_path as string).split('/');
-  const head = await s3Client(target).send(new HeadObjectCommand({ Bucket: bucket, Key: key.join('/') }));
+  const { bucket, key } = parseFilePath(r.body.file_path as string);
+  const head = await s3Client(target).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   expect(head.ContentLength).toBe(0);
 });
 

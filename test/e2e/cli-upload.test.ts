@@ -4,25 +4,20 @@
  * missing parts. The API is found the way users find it: MPU_ENDPOINTS_FILE (set by the
  * global setup) or .local/endpoints.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { StatusResponse } from '../../lambdas/core/api.js';
 import { MiB } from '../../lambdas/core/limits.js';
 import { routePath } from '../../lambdas/http/routes.js';
 import { apiFetch, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
+import { lastJson as lastJsonLine, mpu as runMpu, waitUntil, type Run } from './helpers/procs.js';
+import { parseFilePath, sha256File, sha256Object as sha256StoredObject } from './helpers/storage.js';
 
 /** Per test: a 64 MiB upload, or two of them plus a rate-limited one. */
 const TIMEOUT_MS = 180_000;
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MPU = join(ROOT, 'client/bin/mpu.mjs');
-/** The CLI must run on Node 24: the one jest runs on, or the project's `node` devDependency. */
-const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(ROOT, 'node_modules/.bin/node');
 
 let ep: E2ETarget;
 let dir: string;
@@ -35,38 +30,14 @@ const stored: string[] = [];
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   for (const filePath of stored) {
-    const [, , bucket, ...key] = filePath.split('/');
-    await s3Client(ep).send(new DeleteObjectCommand({ Bucket: bucket, Key: key.join('/') })).catch(() => undefined);
+    const { bucket, key } = parseFilePath(filePath);
+    await s3Client(ep).send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
   }
 });
 
-interface Run {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  done: Promise<number | null>;
-}
-
-function mpu(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(NODE, [MPU, ...args], {
-    cwd: ROOT,
-    // State goes to the test's dir, never the developer's home.
-    env: { ...process.env, MPU_STATE_DIR: join(dir, 'state'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const run: Run = { child, stdout: '', stderr: '', done: undefined as unknown as Promise<number | null> };
-  child.stdout!.on('data', (d: Buffer) => (run.stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (run.stderr += d.toString()));
-  run.done = new Promise((res) => child.on('close', (code) => res(code)));
-  return run;
-}
-
-async function waitUntil(pred: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The CLI finds the API as users do (the endpoints file); its state goes to the test's dir. */
+function mpu(args: string[]): Run {
+  return runMpu(args, { MPU_STATE_DIR: join(dir, 'state'), MPU_ENDPOINTS_FILE: ep.endpointsFile });
 }
 
 async function status(sessionId: string): Promise<StatusResponse> {
@@ -75,22 +46,9 @@ async function status(sessionId: string): Promise<StatusResponse> {
   return res.json() as StatusResponse;
 }
 
-function sha256File(path: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const h = createHash('sha256');
-    createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('end', () => res(h.digest('hex')))
-      .on('error', rej);
-  });
-}
-
 async function sha256Object(filePath: string): Promise<string> {
-  const [, , bucket, ...key] = filePath.split('/');
-  const out = await s3Client(ep).send(new GetObjectCommand({ Bucket: bucket, Key: key.join('/') }));
-  const h = createHash('sha256');
-  for await (const chunk of out.Body as AsyncIterable<Uint8Array>) h.update(chunk);
-  return h.digest('hex');
+  const { bucket, key } = parseFilePath(filePath);
+  return sha256StoredObject(s3Client(ep), bucket, key);
 }
 
 function randomFile(name: string, size: number): string {
@@ -99,9 +57,9 @@ function randomFile(name: string, size: number): string {
   return path;
 }
 
+/** The run's last JSON line; an object it names is deleted after the tests. */
 function lastJson(stdout: string): Record<string, any> {
-  const lines = stdout.trim().split('\n').filter(Boolean);
-  const r = JSON.parse(lines[lines.length - 1]!) as Record<string, any>;
+  const r = lastJsonLine(stdout);
   if (typeof r.file_path === 'string') stored.push(r.file_path);
   return r;
 }

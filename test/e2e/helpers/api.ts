@@ -48,9 +48,18 @@ export async function initSession(t: E2ETarget, fileSize: number, filename = `e2
   return r.body as InitResponse;
 }
 
-/** Asks for an MD5-bound URL for one part and PUTs `bytes` to it; returns storage's answer. */
-export async function putPart(t: E2ETarget, sessionId: string, partNumber: number, bytes: Uint8Array): Promise<{ status: number; etag: string | null; text: string }> {
-  const r = await call(t, 'POST', `/upload/${sessionId}/parts`, { json: { parts: [{ part_number: partNumber, md5: md5Base64(bytes) }] } });
+/**
+ * Asks for a URL bound to `md5` (by default the bytes' own) for one part and PUTs `bytes` to it;
+ * returns storage's answer.
+ */
+export async function putPart(
+  t: E2ETarget,
+  sessionId: string,
+  partNumber: number,
+  bytes: Uint8Array,
+  md5 = md5Base64(bytes),
+): Promise<{ status: number; etag: string | null; text: string }> {
+  const r = await call(t, 'POST', `/upload/${sessionId}/parts`, { json: { parts: [{ part_number: partNumber, md5 }] } });
   if (r.status !== 200) throw new Error(`parts: expected 200, got ${r.status} ${r.text}`);
   const part = r.body.parts[0] as { url: string; headers: Record<string, string> };
   const res = await fetch(part.url, { method: 'PUT', headers: part.headers, body: bytes });
