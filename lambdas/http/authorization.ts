@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { notFound, withRoute, type RouteHandler, type RouteMatch, type Router } from './router.js';
+import { headerOf } from './request.js';
 
 /** The identity source of the authorizer, in API Gateway's syntax (the CDK stack uses it too). */
 export const IDENTITY_SOURCE = ['$request.header.Authorization'] as const;
@@ -49,8 +50,7 @@ export function identitySourceValues(
     const header = /^\$request\.header\.(.+)$/.exec(source);
     const query = /^\$request\.querystring\.(.+)$/.exec(source);
     if (header) {
-      const wanted = header[1]!.toLowerCase();
-      for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === wanted) value = v;
+      value = headerOf(event.headers, header[1]!);
     } else if (query) {
       value = event.queryStringParameters?.[query[1]!];
     } else {

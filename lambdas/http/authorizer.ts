@@ -8,6 +8,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { logger } from '../observability.js';
 import { authorizeBearer, defaultAuthDeps, type AuthDeps } from '../service/authorize.js';
+import { headerOf } from './request.js';
 
 /** What the routes receive in `requestContext.authorizer.lambda`. */
 export interface AuthorizerContext {
@@ -23,8 +24,7 @@ function authorizationHeader(event: APIGatewayRequestAuthorizerEventV2): string 
   // API Gateway puts the identity source values first; the header itself is the fallback.
   const fromSource = event.identitySource?.[0];
   if (fromSource !== undefined) return fromSource;
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === 'authorization') return v;
-  return undefined;
+  return headerOf(event.headers, 'authorization');
 }
 
 export function authorizerHandler(getDeps: () => AuthDeps = defaultAuthDeps): AuthorizerHandler {

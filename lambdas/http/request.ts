@@ -26,9 +26,10 @@ export function sessionIdOf(event: APIGatewayProxyEventV2): string {
   return id;
 }
 
-function header(event: APIGatewayProxyEventV2, name: string): string | undefined {
+/** A header of an event by name, in any letter case (API Gateway lower-cases them; tests may not). */
+export function headerOf(headers: Record<string, string | undefined> | undefined, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (k.toLowerCase() === wanted) return v;
+  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === wanted) return v;
   return undefined;
 }
 
@@ -40,7 +41,7 @@ export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   if (Buffer.byteLength(text, 'utf8') > API_LIMITS.maxBodyBytes) {
     throw new ApiError('payload_too_large', `request body must be at most ${API_LIMITS.maxBodyBytes} bytes`);
   }
-  const type = header(event, 'content-type');
+  const type = headerOf(event.headers, 'content-type');
   if (type !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
     throw new ApiError('unsupported_media_type', 'request body must be application/json');
   }
