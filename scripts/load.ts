@@ -32,6 +32,7 @@ import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEnd
 import { runRoot } from '../local/procs.js';
 import { localS3Client } from '../local/resources.js';
 import { parseSize } from '../client/sizes.js';
+import { md5, multipartEtag } from '../client/hashing.js';
 import { writeRandomFile } from './random-file.js';
 
 const { values: args } = parseArgs({
@@ -282,12 +283,12 @@ async function fileEtag(path: string, size: number, chunk: number): Promise<stri
     for (let off = 0; off < size || digests.length === 0; off += chunk) {
       const len = Math.min(chunk, size - off);
       const { bytesRead } = await fh.read(buf, 0, len, off);
-      digests.push(createHash('md5').update(buf.subarray(0, bytesRead)).digest());
+      digests.push(md5(buf.subarray(0, bytesRead)));
     }
   } finally {
     await fh.close();
   }
-  return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${digests.length}`;
+  return multipartEtag(digests);
 }
 
 async function sha256Object(s3: S3Client, filePath: string): Promise<string> {
