@@ -35,6 +35,10 @@ export const METRICS = {
   uploadDuration: { name: 'UploadDuration', unit: MetricUnit.Seconds },
   /** Presigned part URLs handed out (init + parts). */
   partUrlsIssued: { name: 'PartUrlsIssued', unit: MetricUnit.Count },
+  /** The sweeper could not abort an expired session's multipart upload (value: uploads in one sweep). */
+  sweepAbortFailures: { name: 'SweepAbortFailures', unit: MetricUnit.Count },
+  /** One sweeper run finished (value 1): the "sweeper not running" alarm watches for its absence. */
+  sweepRuns: { name: 'SweepRuns', unit: MetricUnit.Count },
 } as const;
 
 export type MetricKey = keyof typeof METRICS;
