@@ -33,6 +33,11 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** A size as `parseSize` reads it back exactly: `7MiB` for whole MiB, plain bytes otherwise. */
+export function formatSizeArg(bytes: number): string {
+  return bytes > 0 && bytes % MiB === 0 ? `${bytes / MiB}MiB` : String(bytes);
+}
+
 /** `5.0 MiB`, `812 B`: binary units, one decimal. */
 export function formatBytes(bytes: number): string {
   if (bytes < KiB) return `${bytes} B`;

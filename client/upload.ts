@@ -9,8 +9,8 @@
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { CompleteResponse, InitResponse, PartUrl, StatusResponse } from '../lambdas/core/api.js';
-import { API_LIMITS, DEFAULTS } from '../lambdas/core/limits.js';
-import { partSize, planParts, type PartPlan } from '../lambdas/core/parts.js';
+import { API_LIMITS, DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
+import { countParts, defaultChunkSize, minimumChunkSize, partSize, planParts, type PartPlan } from '../lambdas/core/parts.js';
 import type { ApiClient } from './api-client.js';
 import { ApiRequestError, FileMismatchError, InterruptedError, IntegrityError, MpuError, SessionStateError, UsageError } from './errors.js';
 import { etagMatches, md5, md5Hex, multipartEtag, normalizeEtag } from './hashing.js';
@@ -22,6 +22,7 @@ import type { PutPart } from './put-part.js';
 import { RateLimiter } from './rate-limit.js';
 import { backoffDelay, classify, DEFAULT_RETRY, retryAfterOf, sleep, type RetryPolicy } from './retry.js';
 import { runPool } from './scheduler.js';
+import { formatBytes, formatSizeArg } from './sizes.js';
 import { UrlSupplier, type PartJob } from './url-supplier.js';
 
 export interface UploadOptions {
@@ -31,7 +32,10 @@ export interface UploadOptions {
   apiUrl: string;
   /** Bearer token for the API. */
   token?: string;
-  /** Requested part size in bytes; the server may raise it (S3 minimum, 10,000-part limit). */
+  /**
+   * Part size in bytes. Default: 5 MiB, raised to the smallest whole MiB that keeps the file within
+   * S3's 10,000 parts (the server's rule). One that would need more parts is refused before init.
+   */
   chunkSize?: number;
   /** Parallel part uploads (default 4). */
   concurrency?: number;
@@ -115,6 +119,16 @@ export type UploadEvent =
   | { type: 'session_gone'; session_id: string; reason: string }
   | { type: 'completing'; parts: number };
 
+/** A chunk size that would split the file into more parts than S3 allows: refused before any request. */
+function checkChunkFits(size: number, chunkSize: number): void {
+  const parts = countParts(size, chunkSize);
+  if (parts <= S3_LIMITS.maxParts) return;
+  throw new UsageError(
+    `chunk size ${formatSizeArg(chunkSize)} splits the file (${formatBytes(size)}) into ${parts} parts; S3 allows ` +
+      `${S3_LIMITS.maxParts.toLocaleString('en-US')}. Use a chunk size of at least ${formatSizeArg(minimumChunkSize(size))}, or none to have it chosen`,
+  );
+}
+
 /** The API calls the orchestrator needs (an ApiClient, or a fake in tests). */
 export type UploadApi = Pick<ApiClient, 'init' | 'partUrls' | 'status' | 'complete'>;
 
@@ -162,9 +176,10 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       if (plan.totalParts !== status.total_parts) throw new MpuError('bad_response', `session has ${status.total_parts} parts, expected ${plan.totalParts}`);
       stored = status.status === 'completed' ? [] : status.uploaded_parts;
     } else {
-      // While init is in flight, hash the first parts by the part size we asked for: the
-      // server keeps it unless it breaks a limit, and then the guesses are dropped.
-      prehash = startPrehash(reader, hashWorker, planParts(size, opts.chunkSize ?? DEFAULTS.chunkSize), pipelineWindow(concurrency));
+      if (opts.chunkSize !== undefined) checkChunkFits(size, opts.chunkSize);
+      // While init is in flight, hash the first parts by the part size the server will plan (the
+      // one asked for, or its default rule); should it plan otherwise, the guesses are dropped.
+      prehash = startPrehash(reader, hashWorker, planParts(size, opts.chunkSize ?? defaultChunkSize(size)), pipelineWindow(concurrency));
       const init: InitResponse = await deps.api.init(
         {
           filename: opts.filename ?? basename(opts.file),

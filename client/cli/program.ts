@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .command('upload')
       .description('upload files (or resume an interrupted upload)')
       .argument('<files...>', 'files to upload')
-      .addOption(new Option('--chunk-size <size>', 'part size, e.g. 5MiB, 8MB, 1048576 (the server may raise it)').argParser(sizeArg))
+      .addOption(new Option('--chunk-size <size>', 'part size, e.g. 8MiB, 8MB, 8388608 (default: 5MiB, raised to the smallest whole MiB that keeps the file within 10,000 parts)').argParser(sizeArg))
       .addOption(new Option('-c, --concurrency <n>', 'parts in flight at once').argParser(intArg(1, 64)).default(4))
       .option('--resume <session_id>', 'continue this session: send only the parts storage lacks')
       .option('--restart', 'start a new session even if an interrupted one exists for the file')

@@ -1,5 +1,5 @@
 /** Part maths: how a file of `fileSize` bytes splits into S3 multipart parts. Pure. */
-import { S3_LIMITS } from './limits.js';
+import { DEFAULTS, MiB, S3_LIMITS } from './limits.js';
 
 export interface PartPlan {
   fileSize: number;
@@ -39,9 +39,20 @@ export function missingParts(totalParts: number, present: Iterable<number>): num
   return missing;
 }
 
-/** Smallest chunk size that keeps `fileSize` within S3's part count, rounded up to whole MiB. */
-export function minimumChunkSize(fileSize: number): number {
+/**
+ * Smallest chunk size, in whole MiB and not below `floor`, that splits `fileSize` into at most
+ * S3's 10,000 parts.
+ */
+export function minimumChunkSize(fileSize: number, floor: number = S3_LIMITS.minPartSize): number {
   const needed = Math.ceil(fileSize / S3_LIMITS.maxParts);
-  const mib = 1024 * 1024;
-  return Math.max(S3_LIMITS.minPartSize, Math.ceil(needed / mib) * mib);
+  return Math.max(floor, Math.ceil(needed / MiB) * MiB);
+}
+
+/**
+ * The chunk size of a file when the caller names none: the default, raised to the smallest whole
+ * MiB that keeps the file within 10,000 parts (5 MiB up to 48.8 GiB, 525 MiB at S3's 5 TiB object
+ * limit). The one rule: the server plans by it, the client hashes ahead by it.
+ */
+export function defaultChunkSize(fileSize: number, base: number = DEFAULTS.chunkSize): number {
+  return minimumChunkSize(fileSize, base);
 }

@@ -6,12 +6,13 @@ import type { z } from 'zod';
 import { ApiError } from './errors.js';
 import { API_LIMITS, S3_LIMITS } from './limits.js';
 import { checkFilename } from './filename.js';
-import { countParts, minimumChunkSize, type PartPlan } from './parts.js';
+import { countParts, defaultChunkSize, minimumChunkSize, type PartPlan } from './parts.js';
 import { initRequestSchema, type InitRequest } from './api.js';
 
 export interface UploadLimits {
   minPartSize: number;
   maxFileSize: number;
+  /** Chunk size without `chunk_size`, before it is raised to fit the file (see defaultChunkSize). */
   defaultChunkSize: number;
 }
 
@@ -47,7 +48,7 @@ export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
     throw new ApiError('file_too_large', `file_size ${req.file_size} exceeds the maximum of ${maxFile} bytes`);
   }
 
-  const chunkSize = req.chunk_size ?? limits.defaultChunkSize;
+  const chunkSize = req.chunk_size ?? defaultChunkSize(req.file_size, limits.defaultChunkSize);
   if (chunkSize < limits.minPartSize) {
     throw new ApiError('validation_error', `chunk_size must be at least ${limits.minPartSize} bytes`);
   }
@@ -59,7 +60,7 @@ export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
     throw new ApiError(
       'validation_error',
       `chunk_size ${chunkSize} splits the file into ${totalParts} parts; S3 allows ${S3_LIMITS.maxParts}. ` +
-        `Use a chunk_size of at least ${minimumChunkSize(req.file_size)} bytes`,
+        `Use a chunk_size of at least ${minimumChunkSize(req.file_size, limits.minPartSize)} bytes`,
     );
   }
   return { filename: name.filename, contentType, plan: { fileSize: req.file_size, chunkSize, totalParts } };

@@ -176,7 +176,7 @@ const CASES: Case[] = [
   { name: 'chunk_size one byte below 5 MiB', ...init({ ...validInit, chunk_size: S3_LIMITS.minPartSize - 1 }), expect: bad() },
   { name: 'chunk_size over 5 GiB', ...init({ ...validInit, chunk_size: 5 * GiB + 1 }), expect: bad() },
   { name: '10,001 parts', ...init({ filename: file(), file_size: 10_001 * 5 * MiB, chunk_size: 5 * MiB }), expect: bad() },
-  { name: '5 TiB at the default chunk size (too many parts)', ...init({ filename: file(), file_size: 5 * TiB }), expect: bad() },
+  { name: '5 TiB at 5 MiB chunks (too many parts)', ...init({ filename: file(), file_size: 5 * TiB, chunk_size: 5 * MiB }), expect: bad() },
   // --- filenames ---------------------------------------------------------------------------------
   { name: 'empty filename', ...init({ filename: '', file_size: 1 }), expect: bad() },
   { name: 'blank filename', ...init({ filename: ' \t ', file_size: 1 }), expect: bad() },

@@ -1,7 +1,7 @@
 /** Property-based tests (fast-check) for part maths and request validation. */
 import fc from 'fast-check';
 import { GiB, MiB, S3_LIMITS } from '../../lambdas/core/limits.js';
-import { countParts, minimumChunkSize, partOffset, partSize, planParts } from '../../lambdas/core/parts.js';
+import { countParts, defaultChunkSize, minimumChunkSize, partOffset, partSize, planParts } from '../../lambdas/core/parts.js';
 import { checkFilename } from '../../lambdas/core/filename.js';
 import { checkInit } from '../../lambdas/core/validation.js';
 import { ApiError } from '../../lambdas/core/errors.js';
@@ -37,6 +37,25 @@ test('minimumChunkSize always fits S3: at least 5 MiB, at most 10,000 parts', ()
       expect(chunk).toBeLessThanOrEqual(S3_LIMITS.maxPartSize);
       expect(countParts(fileSize, chunk)).toBeLessThanOrEqual(S3_LIMITS.maxParts);
     }),
+  );
+});
+
+test('the default plan of any size up to 5 TiB fits S3: <= 10,000 parts, >= 5 MiB, whole MiB, and minimal', () => {
+  // Near the 10,000 x 5 MiB boundary as well as across the whole range.
+  const size = fc.oneof(fc.integer({ min: 0, max: S3_LIMITS.maxObjectSize }), fc.integer({ min: 40 * GiB, max: 60 * GiB }));
+  fc.assert(
+    fc.property(size, (fileSize) => {
+      const chunk = defaultChunkSize(fileSize);
+      expect(countParts(fileSize, chunk)).toBeLessThanOrEqual(S3_LIMITS.maxParts);
+      expect(chunk).toBeGreaterThanOrEqual(S3_LIMITS.minPartSize);
+      expect(chunk).toBeLessThanOrEqual(S3_LIMITS.maxPartSize);
+      expect(chunk % MiB).toBe(0);
+      // Minimal: the default itself, or one MiB less would need more than 10,000 parts.
+      if (chunk > 5 * MiB) expect(countParts(fileSize, chunk - MiB)).toBeGreaterThan(S3_LIMITS.maxParts);
+      // The server plans an init without chunk_size by this same rule.
+      expect(checkInit({ filename: 'a.bin', file_size: fileSize }, limits).plan.chunkSize).toBe(chunk);
+    }),
+    { numRuns: 2000 },
   );
 });
 
