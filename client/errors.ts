@@ -3,6 +3,10 @@
  * library decides what went wrong and the CLI only prints `message` and exits with `exitCode`.
  */
 import type { ErrorBody } from '../lambdas/core/api.js';
+import { NETWORK_CODES } from '../lambdas/core/network-codes.js';
+
+/** The one list of connection-failure codes, shared with the API (lambdas/core/network-codes.ts). */
+export { NETWORK_CODES };
 
 /** Documented exit codes of `mpu` (see client/README.md). */
 export const EXIT = {
@@ -148,21 +152,3 @@ export function toMpuError(err: unknown): MpuError {
   const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
   return new MpuError(code, message, NETWORK_CODES.has(code) ? EXIT.unavailable : EXIT.failure, { cause: err });
 }
-
-/** Error codes of sockets and undici that mean "the connection failed", not "the request was wrong". */
-export const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
-]);

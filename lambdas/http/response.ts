@@ -1,6 +1,7 @@
 /** The one place where results and errors become HTTP responses. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, isApiError } from '../core/errors.js';
+import { NETWORK_CODES } from '../core/network-codes.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 
@@ -15,22 +16,6 @@ const THROTTLES = new Set([
   'RequestLimitExceeded',
   'SlowDown',
   'TooManyRequestsException',
-]);
-
-/**
- * Node socket error codes of a request that never got an answer (refused, reset, timed out,
- * unresolvable): the service was unreachable, which says nothing about the request.
- */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
 ]);
 
 /** Maps anything thrown to an ApiError; unknown errors become a 500 that reveals nothing. */
