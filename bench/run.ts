@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
+import { GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
+import { routeKey } from '../lambdas/http/routes.js';
 import { GiB, MiB, summarize, type Summary } from './lib/stats.js';
 import { lastJson, measure, TIME_BIN, type Measured } from './lib/measure.js';
 import { startShapingProxy, type ShapingProxy } from './lib/proxy.js';
@@ -388,17 +390,16 @@ try {
   if (want('cost')) {
     const counts: Record<string, unknown>[] = [];
     for (const size of [CFG.costSize, 64 * MiB]) {
-      const logFile = join(cloud.dir, 'gateway.log');
+      const logFile = join(cloud.dir, GATEWAY_LOG_FILE);
       const before = readFileSync(logFile, 'utf8').length;
       const { r } = await runMpu(fileOf(size));
       await drop(keyOfPath(r.file_path));
       await new Promise((res) => setTimeout(res, 300));
-      const lines = readFileSync(logFile, 'utf8').slice(before).split('\n');
       const routes: Record<string, number> = {};
-      for (const l of lines) {
-        const m = /^\S+ (GET|POST|PUT|DELETE) \/upload\/([^/ ]+)(\/[a-z]+)? -> (\d+)/.exec(l);
-        if (!m) continue;
-        const route = m[2] === 'init' ? `${m[1]} /upload/init` : `${m[1]} /upload/{id}${m[3] ?? ''}`;
+      for (const req of parseLog(readFileSync(logFile, 'utf8').slice(before))) {
+        if (!req.route) continue;
+        // Keyed `POST /upload/{id}/parts`, as in the results written so far (report.ts reads them).
+        const route = routeKey(req.route).replace('{session_id}', '{id}');
         routes[route] = (routes[route] ?? 0) + 1;
       }
       counts.push({ size, parts: r.parts_total, chunk: r.chunk_size, routes });

@@ -20,6 +20,7 @@ import { checkDependencies, formatProblems } from './deps.js';
 import { startDynamo, type DynamoLocal } from './dynamodb.js';
 import { defaultEndpointsFile, removeEndpointsFile, writeEndpointsFile, type LocalEndpoints } from './endpoints.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
+import { GATEWAY_LOG_FILE } from './gateway-log.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
 import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
 
@@ -200,7 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       gateway = await startGatewayProcess({
         port: gatewayPort,
         env: { ...baseEnv(), ...handlerEnv },
-        logFile: join(dir, 'gateway.log'),
+        logFile: join(dir, GATEWAY_LOG_FILE),
         pidDir: dir,
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
         ...(options.maxBodyBytes ? { maxBodyBytes: options.maxBodyBytes } : {}),

@@ -10,6 +10,7 @@
 import { DEFAULT_AUTH_CACHE_TTL_SECONDS, lambdaAuthorizer } from '../lambdas/http/authorization.js';
 import { handler as tokenAuthorizer } from '../lambdas/handlers/authorizer.js';
 import { GATEWAY_ENV, lambdaContext, startGatewayServer } from './gateway.js';
+import { listeningLine, stampLine } from './gateway-log.js';
 
 function intFromEnv(name: string): number | undefined {
   const v = process.env[name];
@@ -19,7 +20,7 @@ function intFromEnv(name: string): number | undefined {
   return n;
 }
 
-const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+const log = (line: string) => process.stdout.write(stampLine(line));
 
 const port = intFromEnv(GATEWAY_ENV.port);
 const timeoutMs = intFromEnv(GATEWAY_ENV.timeoutMs);
@@ -42,7 +43,7 @@ const gw = await startGatewayServer({
   region,
   log,
 });
-log(`gateway listening on ${gw.url} (pid ${process.pid}); token authorizer, result cache ${authCacheTtlSeconds} s`);
+log(listeningLine(gw.url, `pid ${process.pid}; token authorizer, result cache ${authCacheTtlSeconds} s`));
 
 let closing = false;
 const shutdown = (signal: string) => {

@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { withAuthorizerContext, type AuthorizeDecision, type AuthorizeHook } from '../lambdas/http/authorization.js';
 import { createRouter, type Router } from '../lambdas/http/router.js';
 import { GATEWAY_DEFAULTS, GATEWAY_ERRORS, newRequestId, toEvent, toHttpResponse, type HttpResponse } from './gateway-event.js';
+import { formatRequest } from './gateway-log.js';
 import { answersHttp, assertRunning, startDaemon, waitFor, type Daemon } from './procs.js';
 
 export type { AuthorizeDecision, AuthorizeHook };
@@ -35,7 +36,7 @@ export interface GatewayServerOptions {
   maxBodyBytes?: number;
   integrationTimeoutMs?: number;
   region?: string;
-  /** One line per request and per handler failure. */
+  /** One line per request (gateway-log.ts formatRequest) and per handler failure. */
   log?: (line: string) => void;
 }
 
@@ -124,7 +125,7 @@ export function gatewayListener(opts: GatewayServerOptions = {}): (req: Incoming
     const started = Date.now();
     const done = (r: HttpResponse, requestId: string, extra?: Array<[string, string]>) => {
       send(res, r, requestId, extra);
-      log(`${req.method} ${req.url} -> ${r.statusCode} (${Date.now() - started} ms) ${requestId}`);
+      log(formatRequest({ method: req.method ?? 'GET', url: req.url ?? '/', status: r.statusCode, ms: Date.now() - started, requestId }));
     };
     void (async () => {
       let body: Buffer;

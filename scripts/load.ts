@@ -24,11 +24,12 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Dispatcher } from 'undici';
 import { MiB } from '../lambdas/core/limits.js';
-import { ROUTES, matchPath } from '../lambdas/http/routes.js';
+import { ROUTES, matchPath, routeKey } from '../lambdas/http/routes.js';
 import { createDispatcher } from '../client/http.js';
 import { upload, type UploadResult } from '../client/index.js';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
+import { announces, GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
 import { runRoot } from '../local/procs.js';
 import { localS3Client } from '../local/resources.js';
 import { parseSize } from '../client/sizes.js';
@@ -159,16 +160,16 @@ function summarise(): RouteStats[] {
 }
 
 /**
- * The gateway's own request log (`<run dir>/gateway.log`: `METHOD URL -> STATUS (N ms) id`):
+ * The gateway's own request log (`<run dir>/gateway.log`, format in local/gateway-log.ts):
  * latency as the API side sees it, without the client's queueing. Found by the API's address.
  */
 function findGatewayLog(apiUrl: string): string | undefined {
   const root = runRoot();
   if (!existsSync(root)) return undefined;
   for (const dir of readdirSync(root)) {
-    const file = join(root, dir, 'gateway.log');
+    const file = join(root, dir, GATEWAY_LOG_FILE);
     try {
-      if (readFileSync(file, 'utf8').includes(`gateway listening on ${apiUrl}`)) return file;
+      if (announces(readFileSync(file, 'utf8'), apiUrl)) return file;
     } catch {
       /* not a cloud dir, or no gateway */
     }
@@ -189,15 +190,11 @@ interface GatewayStats {
 function gatewayStats(file: string, fromByte: number): GatewayStats[] {
   const text = readFileSync(file).subarray(fromByte).toString('utf8');
   const byRoute = new Map<string, { ms: number[]; statuses: Record<string, number> }>();
-  for (const line of text.split('\n')) {
-    const m = / (GET|POST|PUT|DELETE) (\S+) -> (\d{3}) \((\d+) ms\)/.exec(line);
-    if (!m) continue;
-    const pathname = m[2]!.split('?')[0]!;
-    const route = ROUTES.find((r) => r.method === m[1] && matchPath(r.path, pathname));
-    const key = route ? `${route.method} ${route.path}` : `${m[1]} (unrouted)`;
+  for (const req of parseLog(text)) {
+    const key = req.route ? routeKey(req.route) : `${req.method} (unrouted)`;
     const entry = byRoute.get(key) ?? { ms: [], statuses: {} };
-    entry.ms.push(Number(m[4]));
-    entry.statuses[m[3]!] = (entry.statuses[m[3]!] ?? 0) + 1;
+    entry.ms.push(req.ms);
+    entry.statuses[req.status] = (entry.statuses[req.status] ?? 0) + 1;
     byRoute.set(key, entry);
   }
   return [...byRoute.entries()].map(([route, { ms, statuses }]) => {
