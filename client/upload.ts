@@ -84,6 +84,8 @@ export interface UploadResult {
   size: number;
   /** The object's ETag as storage reports it (unquoted), verified against the local file. */
   etag: string;
+  /** Parts storage already held (and that matched the file) when this run began. */
+  parts_already_stored: number;
   /** Bytes and parts sent by this run (a resumed run sends only the missing parts). */
   bytes_sent: number;
   parts_sent: number;
@@ -250,6 +252,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
         file_path: status.file_path ?? '',
         size,
         etag: expected,
+        parts_already_stored: plan.totalParts,
         bytes_sent: 0,
         parts_sent: 0,
         parts_total: plan.totalParts,
@@ -312,6 +315,7 @@ export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<
       file_path: done.file_path,
       size,
       etag: expected,
+      parts_already_stored: stored.length,
       bytes_sent: bytesSent,
       parts_sent: partsSent,
       parts_total: plan.totalParts,

@@ -2,7 +2,8 @@
  * `npm run demo`: the main job, end to end on the local cloud.
  * Starts the local cloud (or reuses a running `npm run local`), writes a 100 MiB random file,
  * starts `mpu upload`, SIGKILLs it midway, re-runs the same command (which resumes on its own),
- * then reads the stored object back and compares its SHA-256 with the file's. Prints timings.
+ * then reads the stored object back and compares its SHA-256 with the file's. The resume must
+ * send exactly the parts storage lacked when it began (see demo-check.ts). Prints timings.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,6 +21,7 @@ import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.j
 import { checkDependencies, formatProblems } from '../local/deps.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
 import { localS3Client } from '../local/resources.js';
+import { checkDemo } from './demo-check.js';
 import { writeRandomFile } from './random-file.js';
 
 const { values: args } = parseArgs({
@@ -94,8 +96,11 @@ interface UploadJson {
   file_path: string;
   size: number;
   etag: string;
+  /** Parts storage held when the resume began (parts sent before the kill may land after it). */
+  parts_already_stored: number;
   bytes_sent: number;
   parts_sent: number;
+  parts_total: number;
   resumed: boolean;
   duration_ms: number;
 }
@@ -149,10 +154,10 @@ async function main(): Promise<number> {
 
     say(`mpu upload ${file} again: it resumes by itself`);
     const result = await step('resume and complete', () => resume(endpoints.api_url, file, stateDir));
-    const missing = killed.total - killed.storedAtKill;
     say(
-      `resumed session ${result.session_id}: sent ${result.parts_sent} parts (${(result.bytes_sent / MiB).toFixed(1)} MiB); ` +
-        `${missing} were missing; completed ${result.file_path} (ETag ${result.etag})`,
+      `resumed session ${result.session_id}: storage held ${result.parts_already_stored}/${result.parts_total} parts when it began ` +
+        `(${result.parts_already_stored - killed.storedAtKill} landed after the kill); sent ${result.parts_sent} parts ` +
+        `(${(result.bytes_sent / MiB).toFixed(1)} MiB); completed ${result.file_path} (ETag ${result.etag})`,
     );
 
     const [, , bucket, ...key] = result.file_path.split('/');
@@ -165,16 +170,25 @@ async function main(): Promise<number> {
       return sha256Of(out.Body as Readable);
     });
     const sameSession = result.session_id === killed.sessionId;
-    const onlyMissing = result.parts_sent === missing;
-    const ok = stored === fileHash && sameSession && onlyMissing && result.resumed;
+    const verdict = checkDemo({
+      total: killed.total,
+      storedAtKill: killed.storedAtKill,
+      storedAtResumeStart: result.parts_already_stored,
+      partsSent: result.parts_sent,
+      sameSession,
+      resumed: result.resumed,
+      hashesMatch: stored === fileHash,
+    });
+    const ok = verdict.ok;
     say(`stored object SHA-256 ${stored} ${stored === fileHash ? '== file: verified' : '!= file: CORRUPT'}`);
+    for (const p of verdict.problems) say(`problem: ${p}`);
 
     console.log('\ntimings');
     for (const [label, ms] of timings) console.log(`  ${label.padEnd(24)} ${sec(ms).padStart(9)}`);
     console.log(`  ${'total'.padEnd(24)} ${sec(performance.now() - t0).padStart(9)}`);
     console.log(
       `\n${ok ? 'OK' : 'FAILED'}: ${SIZE / MiB} MiB uploaded, killed at ${killed.storedAtKill}/${killed.total} parts, ` +
-        `resumed in the same session (${sameSession}) sending only the missing parts (${onlyMissing}), SHA-256 verified (${stored === fileHash})`,
+        `resumed in the same session (${sameSession}) sending only the missing parts (${verdict.onlyMissing}), SHA-256 verified (${stored === fileHash})`,
     );
     return ok ? 0 : 1;
   } finally {
