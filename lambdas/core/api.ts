@@ -2,7 +2,7 @@
  * Wire format of the HTTP API (snake_case JSON), shared by the handlers and the client.
  * Requests are validated with these schemas; responses are typed by them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const SESSION_STATUSES = ['in_progress', 'completing', 'completed', 'aborted', 'expired'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];

@@ -2,7 +2,7 @@
  * Turns untrusted request bodies into checked values, or an ApiError with a clear message.
  * Pure: the limits come in as arguments (from Config), nothing is read from the environment.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ApiError } from './errors.js';
 import { API_LIMITS, S3_LIMITS } from './limits.js';
 import { checkFilename } from './filename.js';

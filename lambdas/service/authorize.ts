@@ -5,7 +5,7 @@
  */
 import { documentClient } from '../aws/clients.js';
 import { TokenStore } from '../aws/token-store.js';
-import { ENV } from '../config.js';
+import { ENV } from '../env.js';
 import { bearerToken, checkToken, parseToken, type TokenCheck } from '../core/tokens.js';
 
 export interface AuthDeps {
