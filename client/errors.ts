@@ -3,6 +3,7 @@
  * library decides what went wrong and the CLI only prints `message` and exits with `exitCode`.
  */
 import type { ErrorBody } from '../lambdas/core/api.js';
+import { refusalHint } from './storage-refusal.js';
 import { NETWORK_CODES } from '../lambdas/core/network-codes.js';
 
 /** The one list of connection-failure codes, shared with the API (lambdas/core/network-codes.ts). */
@@ -25,6 +26,11 @@ export const EXIT = {
   unauthorized: 6,
   /** Storage assembled an object whose ETag differs from the one computed from the local file. */
   integrity: 7,
+  /**
+   * Storage refused the part writes for a reason a fresh URL does not fix (quota full, access
+   * denied by policy, unknown access key, account problem). The session is kept.
+   */
+  storageRefused: 8,
   /** Interrupted (Ctrl-C); the session is kept and can be resumed. */
   interrupted: 130,
 } as const;
@@ -91,20 +97,35 @@ function exitCodeForApi(status: number, code: string): ExitCode {
 export class PutPartError extends MpuError {
   readonly status: number;
   readonly s3Code: string | undefined;
+  readonly s3Message: string | undefined;
   readonly partNumber: number;
   readonly retryAfterMs: number | undefined;
+  /** When the refused URL stops working (ms since epoch), if the caller knew. */
+  readonly urlExpiresAt: number | undefined;
+  /** When the answer arrived (ms since epoch). */
+  readonly answeredAt: number;
 
-  constructor(partNumber: number, status: number, s3Code: string | undefined, s3Message: string | undefined, retryAfterMs?: number) {
+  constructor(
+    partNumber: number,
+    status: number,
+    s3Code: string | undefined,
+    s3Message: string | undefined,
+    more: { retryAfterMs?: number; urlExpiresAt?: number; answeredAt?: number } = {},
+  ) {
     const code = s3Code ?? `http_${status}`;
+    const hint = refusalHint(s3Code);
     super(
       code,
-      `storage rejected part ${partNumber}: ${code}${s3Message ? ` (${s3Message})` : ''}`,
-      status === 429 || status >= 500 ? EXIT.unavailable : EXIT.failure,
+      `storage refused part ${partNumber}: ${code}${s3Message ? ` (${s3Message})` : ''}${hint ? `: ${hint}` : ''}`,
+      status === 429 || status >= 500 ? EXIT.unavailable : status === 403 ? EXIT.storageRefused : EXIT.failure,
     );
     this.status = status;
     this.s3Code = s3Code;
+    this.s3Message = s3Message;
     this.partNumber = partNumber;
-    this.retryAfterMs = retryAfterMs;
+    this.retryAfterMs = more.retryAfterMs;
+    this.urlExpiresAt = more.urlExpiresAt;
+    this.answeredAt = more.answeredAt ?? Date.now();
   }
 }
 

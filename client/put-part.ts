@@ -26,6 +26,8 @@ export interface PutPartOptions {
   /** Bytes of this attempt accepted by the connection so far. */
   onProgress?: (bytes: number) => void;
   limiter?: RateLimiter;
+  /** When the URL stops working (ms since epoch), to tell an expired URL from a refusal. */
+  urlExpiresAt?: number;
 }
 
 export type PutPart = (opts: PutPartOptions) => Promise<string>;
@@ -33,8 +35,12 @@ export type PutPart = (opts: PutPartOptions) => Promise<string>;
 export const putPart: PutPart = async (o) => {
   const stall = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  // Storage may answer (e.g. 403) before the whole body was written, and undici may still pull
+  // a slice after that: once settled, no new timer (it would keep the process alive).
+  let settled = false;
   const arm = () => {
     clearTimeout(timer);
+    if (settled) return;
     timer = setTimeout(() => stall.abort(new StallError(`PUT part ${o.partNumber}`, o.stallTimeoutMs)), o.stallTimeoutMs);
   };
   const signal = o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal;
@@ -64,11 +70,15 @@ export const putPart: PutPart = async (o) => {
       return etag;
     }
     const text = await res.body.text().catch(() => '');
-    throw new PutPartError(o.partNumber, res.statusCode, xmlField(text, 'Code'), xmlField(text, 'Message'), parseRetryAfter(header(res.headers, 'retry-after')));
+    throw new PutPartError(o.partNumber, res.statusCode, xmlField(text, 'Code'), xmlField(text, 'Message'), {
+      retryAfterMs: parseRetryAfter(header(res.headers, 'retry-after')),
+      urlExpiresAt: o.urlExpiresAt,
+    });
   } catch (err) {
     if (stall.signal.aborted && !o.signal?.aborted) throw stall.signal.reason;
     throw err;
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
 };

@@ -1,17 +1,23 @@
 /**
  * What to do about a failed request, decided by its cause:
- *  - `refresh`: the presigned URL was refused (403: expired or signature) -> ask for a fresh URL;
+ *  - `refresh`: the presigned URL stopped working (expired, signature, lapsed token) -> a fresh URL;
  *  - `rehash`:  storage says the bytes do not match Content-MD5 -> re-read the part (file changed?);
  *  - `retry`:   throttling, server errors, resets, timeouts, stalls -> exponential backoff with jitter;
- *  - `fatal`:   anything else (other 4xx, local errors) -> fail fast.
+ *  - `fatal`:   anything else (storage refusals such as QuotaExceeded, other 4xx, local errors)
+ *               -> fail fast.
  */
 import { ApiRequestError, NETWORK_CODES, PutPartError, StallError } from './errors.js';
+import { urlNeedsRefresh } from './storage-refusal.js';
 
 export type RetryKind = 'retry' | 'refresh' | 'rehash' | 'fatal';
 
 export function classify(err: unknown): RetryKind {
   if (err instanceof PutPartError) {
-    if (err.status === 403) return 'refresh';
+    if (urlNeedsRefresh({ status: err.status, code: err.s3Code, message: err.s3Message, urlExpiresAt: err.urlExpiresAt, answeredAt: err.answeredAt })) {
+      return 'refresh';
+    }
+    // Quota, policy, unknown key, account: neither a fresh URL nor waiting fixes these.
+    if (err.status === 403) return 'fatal';
     if (err.s3Code === 'BadDigest' || err.s3Code === 'InvalidDigest') return 'rehash';
     // S3 answers 400 RequestTimeout when a slow client does not finish the body in time.
     if (err.s3Code === 'RequestTimeout' || err.s3Code === 'SlowDown') return 'retry';

@@ -492,6 +492,7 @@ async function sendPart(ctx: PipelineCtx, supplier: UrlSupplier, first: PartJob,
         sliceSize: ctx.opts.putSliceSize ?? PUT_SLICE,
         onProgress: (bytes) => progress.update(n, bytes),
         limiter: ctx.limiter,
+        urlExpiresAt: job.expiresAt,
       });
       if (!etagMatches(etag, job.md5)) {
         throw new IntegrityError(`storage stored part ${n} with ETag ${normalizeEtag(etag)}, but its MD5 is ${md5Hex(job.md5)}`);

@@ -79,6 +79,7 @@ Exit codes:
   5    API or storage unreachable or overloaded after all retries
   6    the API refused the credentials
   7    the stored object's ETag does not match the file
+  8    storage refused the parts (quota full, access denied by policy, unknown key); the session is kept
   130  interrupted (Ctrl-C); the session is kept, resume it with --resume`;
 
 /** Runs the CLI; resolves with the exit code. */

@@ -24,11 +24,13 @@ interface FakeSession {
 }
 
 /** What a PUT should do instead of succeeding: an HTTP error, or a thrown network error. */
-export type PutFault = { status: number; code?: string } | { throw: Error } | undefined;
+export type PutFault = { status: number; code?: string; message?: string } | { throw: Error } | undefined;
 
 export class FakeCloud {
   readonly sessions = new Map<string, FakeSession>();
   urlLifetimeSeconds = 900;
+  /** The message of the 403 AccessDenied for an expired URL: AWS S3's; Ceph RGW sends ''. */
+  expiredUrlMessage = 'Request has expired';
   /** Part size the server imposes, whatever the client asks (like raising it to S3's minimum). */
   forceChunkSize: number | undefined;
   /** Latency of a /parts call. */
@@ -129,15 +131,16 @@ export class FakeCloud {
       o.onProgress?.(half);
       const fault = this.fault(partNumber, attempt, o);
       if (fault && 'throw' in fault) throw fault.throw;
-      if (fault) throw new PutPartError(partNumber, fault.status, fault.code, undefined);
-      if (Number(u.searchParams.get('exp')) <= this.now()) throw new PutPartError(partNumber, 403, 'AccessDenied', 'Request has expired');
+      const refused = (status: number, code?: string, message?: string) => new PutPartError(partNumber, status, code, message, { urlExpiresAt: o.urlExpiresAt });
+      if (fault) throw refused(fault.status, fault.code, fault.message);
+      if (Number(u.searchParams.get('exp')) <= this.now()) throw refused(403, 'AccessDenied', this.expiredUrlMessage);
       const headers = lower(o.headers);
       const bound = u.searchParams.get('md5');
-      if (bound && headers['content-md5'] !== bound) throw new PutPartError(partNumber, 403, 'SignatureDoesNotMatch', undefined);
+      if (bound && headers['content-md5'] !== bound) throw refused(403, 'SignatureDoesNotMatch');
       const digest = createHash('md5').update(o.body).digest();
-      if (headers['content-md5'] && headers['content-md5'] !== digest.toString('base64')) throw new PutPartError(partNumber, 400, 'BadDigest', undefined);
+      if (headers['content-md5'] && headers['content-md5'] !== digest.toString('base64')) throw refused(400, 'BadDigest');
       const s = this.session(sid!);
-      if (s.status !== 'in_progress') throw new PutPartError(partNumber, 404, 'NoSuchUpload', undefined);
+      if (s.status !== 'in_progress') throw refused(404, 'NoSuchUpload');
       s.parts.set(partNumber, { md5: digest, size: o.body.length });
       o.onProgress?.(o.body.length);
       this.afterPut(partNumber);

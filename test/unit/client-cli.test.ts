@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveApi } from '../../client/config.js';
@@ -34,7 +34,12 @@ describe('argument parsing', () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Exit codes:');
-    expect(r.stdout).toContain('130');
+    // Every code the CLI can exit with is listed, in help and in client/README.md.
+    const readme = readFileSync(new URL('../../client/README.md', import.meta.url), 'utf8');
+    for (const code of Object.values(EXIT)) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${code} +\\S`, 'm'));
+      expect(readme).toMatch(new RegExp(`^\\| ${code} \\| \\S`, 'm'));
+    }
   });
 
   test('no API configured is a clear usage error', async () => {

@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { MockAgent } from 'undici';
+import { jest } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, MockAgent } from 'undici';
 import { PutPartError, StallError } from '../../client/errors.js';
 import { bodySlices, putPart, xmlField } from '../../client/put-part.js';
 import { RateLimiter } from '../../client/rate-limit.js';
@@ -91,4 +94,48 @@ test('the rate limiter paces the slices', async () => {
 test('xmlField', () => {
   expect(xmlField('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>', 'Message')).toBe('Request has expired');
   expect(xmlField('', 'Code')).toBeUndefined();
+});
+
+test('an answer that comes before the whole body was sent leaves no timer behind', async () => {
+  // Storage refuses a part (e.g. 403 QuotaExceeded) as soon as it sees the headers, while the
+  // client is still writing the body. A stall timer re-armed by a late slice kept the CLI
+  // alive for the whole stall timeout (60 s) after it had already reported the failure.
+  const server = createServer((_req, res) => {
+    res.writeHead(403, { 'content-type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>QuotaExceeded</Code><Message></Message></Error>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  const dispatcher = new Agent({ connections: 1 });
+  // Track the stall timers (told apart by their delay): each must be cleared or have fired.
+  const STALL_MS = 54_321;
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const live = new Set<NodeJS.Timeout>();
+  const setSpy = jest.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const t: NodeJS.Timeout = realSet(() => {
+      live.delete(t);
+      fn(...args);
+    }, ms);
+    if (ms === STALL_MS) live.add(t);
+    return t;
+  }) as typeof setTimeout);
+  const clearSpy = jest.spyOn(globalThis, 'clearTimeout').mockImplementation(((t?: NodeJS.Timeout) => {
+    if (t) live.delete(t);
+    realClear(t);
+  }) as typeof clearTimeout);
+  try {
+    const err = await putPart({
+      dispatcher, partNumber: 1, url: `http://127.0.0.1:${port}/b/k`, headers: {}, body: randomBytes(5 << 20), stallTimeoutMs: STALL_MS, sliceSize: 1 << 20,
+    }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: 403, s3Code: 'QuotaExceeded' });
+    await new Promise((r) => realSet(r, 200));
+    expect(live.size).toBe(0);
+  } finally {
+    setSpy.mockRestore();
+    clearSpy.mockRestore();
+    for (const t of live) realClear(t);
+    await dispatcher.destroy();
+    await new Promise((r) => server.close(r));
+  }
 });

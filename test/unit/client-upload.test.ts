@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { FileMismatchError, InterruptedError, PutPartError, SessionStateError } from '../../client/errors.js';
+import { EXIT, FileMismatchError, InterruptedError, PutPartError, SessionStateError } from '../../client/errors.js';
 import { md5, multipartEtag } from '../../client/hashing.js';
 import type { UploadProgress } from '../../client/progress.js';
 import { runUpload, type UploadEvent, type UploadOptions } from '../../client/upload.js';
@@ -122,15 +122,49 @@ test('resuming a completed session with the same file sends nothing; with other 
   await expect(run(cloud, { file: path, resumeSessionId: first.session_id })).rejects.toThrow(/completed with other content/);
 });
 
-test('an expired URL (403) is replaced by a fresh bound URL', async () => {
+test('an expired URL (403, as AWS says it) is replaced by a fresh bound URL', async () => {
   const cloud = new FakeCloud();
   const { path, data } = file('e.bin', 3 * CHUNK);
-  cloud.fault = (n, attempt) => (n === 2 && attempt === 1 ? { status: 403, code: 'AccessDenied' } : undefined);
+  cloud.fault = (n, attempt) => (n === 2 && attempt === 1 ? { status: 403, code: 'AccessDenied', message: 'Request has expired' } : undefined);
   const events: UploadEvent[] = [];
   const r = await run(cloud, { file: path, onEvent: (e) => events.push(e) });
   expect(r.etag).toBe(expectedEtag(data, CHUNK));
   expect(events.filter((e) => e.type === 'refresh').map((e) => (e as { part_number: number }).part_number)).toEqual([2]);
   expect(cloud.stats.partUrlCounts).toEqual([1]);
+});
+
+test('an expired URL refused as Ceph RGW does (AccessDenied, no message) is replaced too', async () => {
+  const cloud = new FakeCloud();
+  cloud.urlLifetimeSeconds = 1;
+  cloud.expiredUrlMessage = '';
+  const { path, data } = file('rgw.bin', 3 * CHUNK);
+  // Storage's clock is past the URLs' expiry by the time part 2 arrives.
+  cloud.fault = (n, attempt) => (n === 2 && attempt === 1 ? { status: 403, code: 'AccessDenied', message: '' } : undefined);
+  const events: UploadEvent[] = [];
+  const r = await run(cloud, { file: path, onEvent: (e) => events.push(e) });
+  expect(r.etag).toBe(expectedEtag(data, CHUNK));
+  expect(events.filter((e) => e.type === 'refresh').map((e) => (e as { part_number: number }).part_number)).toEqual([2]);
+});
+
+test.each([
+  ['QuotaExceeded', 'QuotaExceeded', ''],
+  ['an AccessDenied by policy, the URL valid for minutes yet', 'AccessDenied', 'Access Denied'],
+  ['InvalidAccessKeyId', 'InvalidAccessKeyId', ''],
+])('a refusal no fresh URL can fix (%s) fails at once: one PUT, no refresh, exit 8', async (_name, code, message) => {
+  const cloud = new FakeCloud();
+  const { path } = file(`refused-${code}.bin`, 4 * CHUNK);
+  cloud.fault = () => ({ status: 403, code, message });
+  const events: UploadEvent[] = [];
+  const t = performance.now();
+  const err = await run(cloud, { file: path, concurrency: 1, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(PutPartError);
+  expect(err).toMatchObject({ s3Code: code, exitCode: EXIT.storageRefused });
+  expect(events.filter((e) => e.type === 'refresh' || e.type === 'retry')).toEqual([]);
+  expect(cloud.stats.puts).toBe(1);
+  expect(cloud.stats.partUrlCalls).toBe(0);
+  expect(performance.now() - t).toBeLessThan(1000);
+  // The session is kept: once the cause is fixed, it resumes.
+  expect((await cloud.api.status((err as PutPartError).sessionId!)).status).toBe('in_progress');
 });
 
 test('5xx and resets are retried with backoff; progress never goes backwards', async () => {
