@@ -5,6 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { UploadProgress } from '../progress.js';
 import { formatBytes, formatDuration } from '../sizes.js';
+import { layoutBar, type BarFields } from './bar-layout.js';
 
 export interface ProgressView {
   update(p: UploadProgress): void;
@@ -51,19 +52,22 @@ class RateMeter {
   }
 }
 
+const BAR_CHARS = { complete: '█', incomplete: '░' };
+
+/** What a bar shows besides its value; laid out per redraw to the terminal's current width. */
+type BarPayload = Omit<BarFields, 'progress'>;
+
 export function ttyProgress(label: string, stream: NodeJS.WriteStream, total?: RunTotal): ProgressView {
   const multi = new cliProgress.MultiBar(
     {
       stream,
-      format: '{label} [{bar}] {percentage}% | {done} / {size} | {parts} | {speed} | ETA {eta_h}',
-      barCompleteChar: '█',
-      barIncompleteChar: '░',
+      // cli-progress passes the terminal's width (stream.columns, read at each redraw).
+      format: (_options, params, payload: BarPayload) => layoutBar(params.maxWidth, { ...payload, progress: params.progress }, BAR_CHARS),
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
       fps: 10,
       etaBuffer: 50,
-      formatValue: (v, _o, type) => (type === 'percentage' ? String(v).padStart(3) : String(v)),
     },
     cliProgress.Presets.shades_classic,
   );
@@ -75,25 +79,23 @@ export function ttyProgress(label: string, stream: NodeJS.WriteStream, total?: R
     update(p) {
       if (stopped) return;
       meter.add(p.bytesThisRun);
-      const payload = {
+      const payload: BarPayload = {
         label,
-        done: formatBytes(p.bytesDone),
-        size: formatBytes(p.bytesTotal),
+        sizes: `${formatBytes(p.bytesDone)} / ${formatBytes(p.bytesTotal)}`,
         parts: `${p.partsDone}/${p.partsTotal} parts`,
         speed: `${formatBytes(Math.round(meter.rate()))}/s`,
-        eta_h: etaText(p, meter.rate()),
+        eta: etaText(p, meter.rate()),
       };
       if (!bar) bar = multi.create(Math.max(1, p.bytesTotal), p.bytesDone, payload);
       else bar.update(p.bytesDone, payload);
       if (total && total.count > 1) {
         const done = runDone(total, p);
-        const totalPayload = {
+        const totalPayload: BarPayload = {
           label: `total (file ${total.index}/${total.count})`,
-          done: formatBytes(done),
-          size: formatBytes(total.bytesAll),
+          sizes: `${formatBytes(done)} / ${formatBytes(total.bytesAll)}`,
           parts: `${total.count} files`,
           speed: payload.speed,
-          eta_h: etaText({ ...p, bytesDone: done, bytesTotal: total.bytesAll }, meter.rate()),
+          eta: etaText({ ...p, bytesDone: done, bytesTotal: total.bytesAll }, meter.rate()),
         };
         if (!totalBar) totalBar = multi.create(Math.max(1, total.bytesAll), done, totalPayload);
         else totalBar.update(done, totalPayload);
