@@ -3,6 +3,7 @@
  * Every call is retried by cause (429/5xx/connection failures), and a non-2xx answer becomes an
  * ApiRequestError carrying the server's `error` code.
  */
+import { randomUUID } from 'node:crypto';
 import { request, type Dispatcher } from 'undici';
 import type {
   AbortResponse,
@@ -42,8 +43,12 @@ export class ApiClient {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
   }
 
+  /**
+   * One `Idempotency-Key` per call, the same on each of its retries: when an answer is lost and
+   * the init retried, the API returns the session it already opened instead of a second one.
+   */
   init(body: InitRequest, signal?: AbortSignal): Promise<InitResponse> {
-    return this.call<InitResponse>('init', {}, body, signal);
+    return this.call<InitResponse>('init', {}, body, signal, { 'idempotency-key': randomUUID() });
   }
 
   partUrls(sessionId: string, parts: PartUrlRequest['parts'], signal?: AbortSignal): Promise<PartUrlResponse> {
@@ -62,22 +67,22 @@ export class ApiClient {
     return this.call<AbortResponse>('abort', { session_id: sessionId }, undefined, signal);
   }
 
-  private call<T>(id: RouteId, params: Record<string, string>, body: unknown, signal?: AbortSignal): Promise<T> {
+  private call<T>(id: RouteId, params: Record<string, string>, body: unknown, signal?: AbortSignal, extraHeaders: Record<string, string> = {}): Promise<T> {
     const route = ROUTES.find((r) => r.id === id)!;
     const path = routePath(id, params);
     const what = `${route.method} ${path}`;
-    return withRetry((attempt) => this.once<T>(route.method, path, body, what, attempt, signal), this.opts.retry ?? DEFAULT_RETRY, {
+    return withRetry(() => this.once<T>(route.method, path, body, what, extraHeaders, signal), this.opts.retry ?? DEFAULT_RETRY, {
       signal,
       onRetry: (n) => this.opts.onRetry?.(what, n),
     });
   }
 
-  private async once<T>(method: string, path: string, body: unknown, what: string, _attempt: number, signal?: AbortSignal): Promise<T> {
+  private async once<T>(method: string, path: string, body: unknown, what: string, extraHeaders: Record<string, string>, signal?: AbortSignal): Promise<T> {
     const timeoutMs = this.opts.timeoutMs ?? 60_000;
     const timer = new AbortController();
     const t = setTimeout(() => timer.abort(new StallError(what, timeoutMs)), timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timer.signal]) : timer.signal;
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...extraHeaders };
     if (this.opts.userAgent) headers['user-agent'] = this.opts.userAgent;
     if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
     let payload: string | undefined;

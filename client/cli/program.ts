@@ -85,7 +85,6 @@ Exit codes:
 /** Runs the CLI; resolves with the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const say = (line: string) => io.stderr.write(`${line}\n`);
 
   const program = new Command('mpu')
     .description('Fast, resumable multipart uploads into S3 through the upload API.')
@@ -185,10 +184,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     const e = toMpuError(err);
-    say(`mpu: ${e.message}`);
+    io.stderr.write(`mpu: ${e.message}\n`);
     return e.exitCode;
   }
-  void say;
   return exitCode;
 }
 
