@@ -59,7 +59,7 @@ const quietInTests =
 
 export const logger = new Logger({ serviceName: SERVICE_NAME, ...(quietInTests ? { logLevel: quietInTests } : {}) });
 
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+export const metrics = /* @__PURE__ */ new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 
 /** Buffers one data point; it is written by flushMetrics() at the end of the invocation. */
 export function recordMetric(key: MetricKey, value = 1): void {

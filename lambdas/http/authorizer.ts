@@ -8,7 +8,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, Context } from 'aws-lambda';
 import { logger } from '../observability.js';
 import { authorizeBearer, defaultAuthDeps, type AuthDeps } from '../service/authorize.js';
-import { headerOf } from './request.js';
+import { headerOf } from './headers.js';
 
 /** What the routes receive in `requestContext.authorizer.lambda`. */
 export interface AuthorizerContext {

@@ -3,6 +3,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ApiError } from '../core/errors.js';
 import { isSessionId } from '../core/ids.js';
 import { API_LIMITS } from '../core/limits.js';
+import { headerOf } from './headers.js';
+
+export { headerOf };
 
 /**
  * The caller as the authorizer established it (token authorizer, JWT `sub`, or IAM principal).
@@ -24,13 +27,6 @@ export function sessionIdOf(event: APIGatewayProxyEventV2): string {
   const id = event.pathParameters?.session_id ?? '';
   if (!isSessionId(id)) throw new ApiError('validation_error', 'session_id must be 22 base64url characters');
   return id;
-}
-
-/** A header of an event by name, in any letter case (API Gateway lower-cases them; tests may not). */
-export function headerOf(headers: Record<string, string | undefined> | undefined, name: string): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [k, v] of Object.entries(headers ?? {})) if (k.toLowerCase() === wanted) return v;
-  return undefined;
 }
 
 /** The JSON body; an absent body reads as `{}` so routes whose fields are all optional accept none. */

@@ -9,25 +9,31 @@
  * unrouted method the same way). It never authorizes: see authorization.ts.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import * as abortModule from '../handlers/abort.js';
+import * as completeModule from '../handlers/complete.js';
+import * as initModule from '../handlers/init.js';
+import * as partsModule from '../handlers/parts.js';
+import * as statusModule from '../handlers/status.js';
 import { ROUTES, matchPath, routeKey, type RouteDef, type RouteId } from './routes.js';
 
 export type RouteHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyResultV2<unknown>>;
 export interface HandlerModule {
   handler: RouteHandler;
 }
-/** Loads a route's handler module on first use. */
+/** Gives a route's handler module (tests pass fakes). */
 export type HandlerLoaders = Record<RouteId, () => Promise<HandlerModule>>;
 
 /**
- * The real handler modules. Literal import() specifiers (not a template) so a bundler such as
- * esbuild can follow them; loading lazily keeps one route's import cost off the others.
+ * The real handler modules, imported statically: behind a dynamic import() esbuild wraps the
+ * whole module graph (AWS SDK included) in lazy initialisers and stops tree-shaking it, which
+ * made the router's bundle 85 KB larger and its cold import no faster (docs/benchmarks.md).
  */
 export const HANDLER_MODULES: HandlerLoaders = {
-  init: () => import('../handlers/init.js'),
-  parts: () => import('../handlers/parts.js'),
-  status: () => import('../handlers/status.js'),
-  complete: () => import('../handlers/complete.js'),
-  abort: () => import('../handlers/abort.js'),
+  init: async () => initModule,
+  parts: async () => partsModule,
+  status: async () => statusModule,
+  complete: async () => completeModule,
+  abort: async () => abortModule,
 };
 
 export interface RouteMatch {
