@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TOKEN_ROW_RETENTION_SECONDS, type TokenRecord } from '../core/tokens.js';
+import { putIfAbsent } from './dynamo.js';
 import { TOKENS_TABLE } from './table-definition.js';
 
 /** What `list` shows: everything but the hash. */
@@ -45,14 +46,7 @@ export class TokenStore {
 
   /** Stores a new token row; never overwrites one (a colliding id is an error, and astronomically rare). */
   async create(record: TokenRecord): Promise<void> {
-    await this.db.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': TOKENS_TABLE.partitionKey },
-      }),
-    );
+    await this.db.send(new PutCommand(putIfAbsent(this.tableName, TOKENS_TABLE.partitionKey, { ...record })));
   }
 
   /** Revokes a token for good. Idempotent: revoking twice keeps the first time. */
