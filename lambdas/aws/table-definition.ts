@@ -3,6 +3,7 @@
  * so the two can never drift apart.
  */
 export const TABLE = {
+  /** Session ids, and the prefixed keys of the per-owner counters and idempotency keys (aws/session-store.ts). */
   partitionKey: 'session_id',
   ttlAttribute: 'ttl',
   /** Sparse GSI over open sessions, ordered by expiry: the sweeper queries it instead of scanning. */
@@ -15,18 +16,10 @@ export const TABLE = {
     /** Open sessions spread over this many partition values to avoid one hot key. */
     shards: 8,
   },
-  /** Sparse GSI over each owner's open sessions: init counts them to enforce the per-owner cap. */
-  openByOwnerIndex: {
-    name: 'open_sessions_by_owner',
-    partitionKey: 'open_owner',
-    sortKey: 'expires_at',
-    /** Counting needs no attributes. */
-    projection: 'KEYS_ONLY',
-  },
 } as const;
 
 /** Every GSI of the sessions table, for the code that creates it (CDK stack, local cloud). */
-export const SESSION_INDEXES = [TABLE.openSessionsIndex, TABLE.openByOwnerIndex] as const;
+export const SESSION_INDEXES = [TABLE.openSessionsIndex] as const;
 
 /**
  * The API tokens table (lambdas/core/tokens.ts TokenRecord): one row per token, keyed by its

@@ -22,8 +22,6 @@ export interface SessionRecord {
   ttl: number;
   /** Sparse index key: set only while the session is open, so the sweeper reads open sessions only. */
   open_shard?: string;
-  /** Sparse index key: the owner, set only while the session is open (per-owner cap). */
-  open_owner?: string;
   /** Set while status is `completing`: when the lease was taken. */
   completing_since?: string;
   etag?: string;
@@ -37,10 +35,15 @@ export function effectiveStatus(s: Pick<SessionRecord, 'status' | 'expires_at'>,
   return s.status;
 }
 
-/** Statuses a session may move to from each status. */
+/**
+ * Statuses a session may move to from each status: the state machine. aws/session-store.ts makes
+ * no change that is not an arrow here (it checks when it loads), and every arrow is one of its changes.
+ */
 export const TRANSITIONS: Readonly<Record<SessionStatus, readonly SessionStatus[]>> = {
-  in_progress: ['completing', 'aborted', 'expired'],
-  completing: ['completed', 'in_progress', 'completing'],
+  // completed: storage already holds the object (a complete whose answer was lost).
+  in_progress: ['completing', 'completed', 'aborted', 'expired'],
+  // completing: a stale lease taken over; expired: the holder died, nothing was assembled.
+  completing: ['completing', 'completed', 'in_progress', 'expired'],
   completed: [],
   aborted: [],
   expired: [],
@@ -50,7 +53,7 @@ export function canTransition(from: SessionStatus, to: SessionStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-/** True once no further change can happen to the session. */
+/** True once no further change can happen to the session: it no longer counts as open. */
 export function isFinal(status: SessionStatus): boolean {
   return TRANSITIONS[status].length === 0;
 }

@@ -18,7 +18,7 @@ export class SessionsTable extends Construct {
       // Finished sessions' rows go after their retention (lambdas/core/limits.ts).
       ttlAttribute: TABLE.ttlAttribute,
     });
-    // Both indexes are sparse (only open sessions carry their keys), so they stay small.
+    // Sparse (only open sessions carry the key), so it stays small.
     for (const index of SESSION_INDEXES) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.name,
