@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   file_too_large: 413,
   unsupported_media_type: 415,
+  /** An Idempotency-Key sent again with a different request: a new upload needs a new key. */
+  idempotency_key_reused: 422,
   too_many_requests: 429,
   /** The owner holds the most open sessions allowed; it clears when one completes, aborts or expires. */
   too_many_open_sessions: 429,

@@ -29,6 +29,19 @@ export function sessionIdOf(event: APIGatewayProxyEventV2): string {
   return id;
 }
 
+/** Longest Idempotency-Key accepted (a UUID is 36 characters). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The optional `Idempotency-Key` header: 1 to 255 visible ASCII characters. */
+export function idempotencyKeyOf(event: APIGatewayProxyEventV2): string | undefined {
+  const key = headerOf(event.headers, 'idempotency-key');
+  if (key === undefined) return undefined;
+  if (!/^[\x21-\x7e]+$/.test(key) || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new ApiError('validation_error', `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters`);
+  }
+  return key;
+}
+
 /** The JSON body; an absent body reads as `{}` so routes whose fields are all optional accept none. */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.body;

@@ -35,8 +35,3 @@ export function defaultDeps(): Deps {
   }
   return cached;
 }
-
-/** Tests: forget the cached dependencies (e.g. after changing the environment). */
-export function resetDefaultDeps(): void {
-  cached = undefined;
-}

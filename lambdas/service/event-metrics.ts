@@ -19,5 +19,10 @@ export function recordUploadEvent(event: UploadEvent): void {
     case 'expired':
       if (event.count > 0) recordMetric('uploadsExpired', event.count);
       return;
+    case 'swept':
+      // Both on every run (failures as 0 too): the alarms see a data point per run, and its absence.
+      recordMetric('sweepRuns');
+      recordMetric('sweepAbortFailures', event.failed);
+      return;
   }
 }

@@ -4,6 +4,8 @@ export type UploadEvent =
   | { type: 'urls_issued'; count: number }
   | { type: 'completed'; bytes: number; durationMs: number }
   | { type: 'aborted' }
-  | { type: 'expired'; count: number };
+  | { type: 'expired'; count: number }
+  /** One sweeper run finished; `failed`: sessions it could not reclaim because a storage call failed. */
+  | { type: 'swept'; failed: number };
 
 export type UploadEventSink = (event: UploadEvent) => void;

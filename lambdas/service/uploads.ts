@@ -20,11 +20,10 @@ import { missingParts, partSize, planParts } from '../core/parts.js';
 import { effectiveStatus, filePath, type SessionRecord } from '../core/session.js';
 import { checkInit, checkPartNumbers } from '../core/validation.js';
 import { TABLE } from '../aws/table-definition.js';
-import type { CompleteOutcome, MultipartRef } from '../aws/storage.js';
+import type { IdempotencyClaim } from '../aws/session-store.js';
+import type { CompleteOutcome } from '../aws/storage.js';
+import { iso, leaseIsStale, recordFoundObject, refOf, reportCompleted, staleBefore, storedObject } from './completion.js';
 import type { Deps } from './deps.js';
-
-const iso = (d: Date) => d.toISOString();
-const refOf = (s: SessionRecord): MultipartRef => ({ key: s.object_key, uploadId: s.upload_id });
 
 /** Spreads open sessions over the index's shards by a hash of the id. */
 export function openShardOf(sessionId: string): string {
@@ -32,7 +31,12 @@ export function openShardOf(sessionId: string): string {
   return `open#${n}`;
 }
 
-export async function initUpload(deps: Deps, owner: string, body: unknown): Promise<InitResponse> {
+export interface InitOptions {
+  /** The client's Idempotency-Key: the same key and request from the same owner open one session. */
+  idempotencyKey?: string;
+}
+
+export async function initUpload(deps: Deps, owner: string, body: unknown, opts: InitOptions = {}): Promise<InitResponse> {
   const { config } = deps;
   const checked = checkInit(body, {
     minPartSize: config.minPartSize,
@@ -40,15 +44,8 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
     defaultChunkSize: DEFAULTS.chunkSize,
   });
   const now = deps.now();
-  const open = await deps.store.countOpen(owner, iso(now), config.maxOpenSessionsPerOwner);
-  if (open >= config.maxOpenSessionsPerOwner) {
-    throw new ApiError(
-      'too_many_open_sessions',
-      `you have ${open} open upload sessions, the most allowed; complete or abort one first`,
-      { open_sessions: open },
-      { 'Retry-After': String(DEFAULTS.capRetryAfterSeconds) },
-    );
-  }
+  const idempotency =
+    opts.idempotencyKey === undefined ? undefined : { key: opts.idempotencyKey, fingerprint: initFingerprint(checked) };
   const sessionId = deps.newId();
   const key = objectKeyFor(config.objectKeyPrefix, sessionId, checked.filename);
   const expiresAt = new Date(now.getTime() + config.sessionTtlSeconds * 1000);
@@ -70,17 +67,49 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
     expires_at: iso(expiresAt),
     ttl: Math.floor(expiresAt.getTime() / 1000) + DEFAULTS.rowRetentionSeconds,
     open_shard: openShardOf(sessionId),
-    open_owner: owner,
   };
-  try {
-    await deps.store.create(session);
-  } catch (e) {
-    // No row, no upload: never leave an orphaned multipart upload behind.
+  // The cap and the key are checked in the transaction that creates the row: exact under any
+  // concurrency, at the price of a multipart upload created and aborted when one refuses.
+  const created = await deps.store
+    .create(session, { maxOpen: config.maxOpenSessionsPerOwner, ...(idempotency ? { idempotency } : {}) })
+    .catch(async (e: unknown) => {
+      // No row, no upload: never leave an orphaned multipart upload behind.
+      await deps.storage.abort({ key, uploadId }).catch(() => undefined);
+      throw e;
+    });
+  if (!created.ok) {
     await deps.storage.abort({ key, uploadId }).catch(() => undefined);
-    throw e;
+    if (created.reason === 'key_used') return replayInit(deps, owner, created.claim, idempotency!.fingerprint);
+    throw new ApiError(
+      'too_many_open_sessions',
+      `you have ${created.open} open upload sessions, the most allowed; complete or abort one first`,
+      { open_sessions: created.open },
+      { 'Retry-After': String(DEFAULTS.capRetryAfterSeconds) },
+    );
   }
 
   deps.events({ type: 'started', fileSize: session.file_size, totalParts: session.total_parts });
+  return initResponse(deps, session);
+}
+
+/** What makes two inits the same request: the session they would open. */
+function initFingerprint(checked: ReturnType<typeof checkInit>): string {
+  const { filename, contentType, plan } = checked;
+  return createHash('sha256').update(JSON.stringify([filename, contentType, plan.fileSize, plan.chunkSize])).digest('base64url');
+}
+
+/** An init whose Idempotency-Key opened a session before: that session, with fresh URLs. */
+async function replayInit(deps: Deps, owner: string, claim: IdempotencyClaim, fingerprint: string): Promise<InitResponse> {
+  if (claim.fingerprint !== fingerprint) {
+    throw new ApiError('idempotency_key_reused', 'this Idempotency-Key was sent before with another request; use a new key for a new upload');
+  }
+  const session = await loadOwned(deps, owner, claim.sessionId);
+  requireOpen(session, deps.now());
+  return initResponse(deps, session);
+}
+
+/** init's answer: the session and unbound URLs for its first parts. */
+async function initResponse(deps: Deps, session: SessionRecord): Promise<InitResponse> {
   const expiresIn = urlLifetime(deps, session);
   const first = Math.min(session.total_parts, API_LIMITS.initialUrlCount);
   const parts = await Promise.all(
@@ -88,7 +117,7 @@ export async function initUpload(deps: Deps, owner: string, body: unknown): Prom
   );
   deps.events({ type: 'urls_issued', count: parts.length });
   return {
-    session_id: sessionId,
+    session_id: session.session_id,
     total_parts: session.total_parts,
     chunk_size: session.chunk_size,
     expires_at: session.expires_at,
@@ -165,15 +194,17 @@ export async function completeUpload(
   }
   checkPartsComplete(session, parts, req);
 
-  const lease = await takeLease(deps, sessionId, now);
+  const lease = await deps.store.beginCompleting(session, iso(now), iso(staleBefore(now)));
   if (!lease.ok) return answerLostRace(deps, lease.current, now);
-  const leaseSince = lease.session.completing_since!;
+  const leased = lease.session;
+  const leaseSince = leased.completing_since!;
+  const giveBack = () => deps.store.releaseCompleting(leased, leaseSince, iso(deps.now()));
 
   const outcome = await deps.storage.complete(refOf(session), parts).catch(async (e: unknown): Promise<CompleteOutcome> => {
     // No answer is not a refusal: S3 may have assembled the object and the answer got lost.
-    const head = await deps.storage.head(session.object_key).catch(() => undefined);
-    if (head && head.size === session.file_size) return { ok: true, etag: head.etag };
-    await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+    const found = await storedObject(deps, session).catch(() => undefined);
+    if (found) return { ok: true, etag: found.etag };
+    await giveBack();
     throw e;
   });
   let etag: string;
@@ -181,29 +212,20 @@ export async function completeUpload(
     etag = outcome.etag;
   } else if (outcome.reason === 'no_such_upload') {
     // An earlier completer may have finished in S3 and died before writing the table.
-    const head = await deps.storage.head(session.object_key);
-    if (!head || head.size !== session.file_size) {
-      await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+    const found = await storedObject(deps, session);
+    if (!found) {
+      await giveBack();
       throw new ApiError('session_aborted', 'the multipart upload no longer exists in storage');
     }
-    etag = head.etag;
+    etag = found.etag;
   } else {
-    await deps.store.releaseCompleting(sessionId, leaseSince, iso(deps.now()));
+    await giveBack();
     throw new ApiError('part_mismatch', `storage refused the parts: ${outcome.message}`);
   }
 
-  return recordCompleted(deps, session, leaseSince, etag);
-}
-
-/** Writes `completed` under the lease taken at `leaseSince`; the answer of every completer. */
-async function recordCompleted(deps: Deps, session: SessionRecord, leaseSince: string, etag: string): Promise<CompleteResponse> {
-  const done = await deps.store.markCompleted(session.session_id, leaseSince, etag, iso(deps.now()));
+  const done = await deps.store.markCompleted(leased, leaseSince, etag, iso(deps.now()));
   if (!done.ok) return answerLostRace(deps, done.current, deps.now());
-  deps.events({
-    type: 'completed',
-    bytes: session.file_size,
-    durationMs: Date.parse(done.session.completed_at ?? '') - Date.parse(session.created_at),
-  });
+  reportCompleted(deps, done.session);
   return completedResponse(deps, done.session);
 }
 
@@ -215,16 +237,16 @@ async function recordCompleted(deps: Deps, session: SessionRecord, leaseSince: s
  * the answer), or the upload was removed behind our back (`gone`).
  */
 async function adoptStoredObject(deps: Deps, session: SessionRecord, now: Date, gone: ApiError): Promise<CompleteResponse> {
-  const head = await deps.storage.head(session.object_key);
-  if (!head || head.size !== session.file_size) {
+  const found = await storedObject(deps, session);
+  if (!found) {
     // An abort or the sweeper ends the row first, then the upload: answer with what it wrote.
     const current = await deps.store.get(session.session_id);
     if (current && current.status !== 'in_progress') return answerLostRace(deps, current, deps.now());
     throw gone;
   }
-  const lease = await takeLease(deps, session.session_id, now);
-  if (!lease.ok) return answerLostRace(deps, lease.current, now);
-  return recordCompleted(deps, session, lease.session.completing_since!, head.etag);
+  const done = await recordFoundObject(deps, session, found.etag, now);
+  if (!done.ok) return answerLostRace(deps, done.current, now);
+  return completedResponse(deps, done.session);
 }
 
 export async function abortUpload(deps: Deps, owner: string, sessionId: string): Promise<AbortResponse> {
@@ -235,7 +257,15 @@ export async function abortUpload(deps: Deps, owner: string, sessionId: string):
     await deps.storage.abort(refOf(session));
     throw stateError(session, now);
   }
-  const result = await deps.store.markAborted(sessionId, iso(now));
+  if (session.status !== 'in_progress') throw stateError(session, now);
+  // A complete whose answer was lost may have had storage assemble the object: that upload is
+  // finished, and an abort must neither delete it nor leave it behind an `aborted` row.
+  const found = await storedObject(deps, session);
+  if (found) {
+    const done = await recordFoundObject(deps, session, found.etag, now);
+    throw stateError(done.ok ? done.session : (done.current ?? session), now);
+  }
+  const result = await deps.store.markAborted(session, iso(now));
   if (!result.ok) throw stateError(result.current ?? session, now);
   await deps.storage.abort(refOf(session));
   deps.events({ type: 'aborted' });
@@ -269,21 +299,6 @@ function stateError(session: SessionRecord, now: Date): ApiError {
     case 'in_progress':
       return new ApiError('session_busy', 'the upload changed state concurrently; retry', {}, { 'Retry-After': '1' });
   }
-}
-
-/** Leases taken before this instant are stale: their holder has outlived any complete call. */
-function staleBefore(now: Date): Date {
-  return new Date(now.getTime() - DEFAULTS.completeLeaseSeconds * 1000);
-}
-
-function leaseIsStale(session: SessionRecord, now: Date): boolean {
-  const since = session.completing_since ? Date.parse(session.completing_since) : 0;
-  return since < staleBefore(now).getTime();
-}
-
-/** The completion lease, from `in_progress` or from a stale `completing`. */
-function takeLease(deps: Deps, sessionId: string, now: Date) {
-  return deps.store.beginCompleting(sessionId, iso(now), iso(staleBefore(now)));
 }
 
 /** The parts storage holds for this session (ListParts, all pages), within its planned count. */

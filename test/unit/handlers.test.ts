@@ -12,9 +12,11 @@ import {
   ListPartsCommand,
   NoSuchUpload,
   S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MiB } from '../../lambdas/core/limits.js';
 import type { SessionRecord } from '../../lambdas/core/session.js';
@@ -38,8 +40,6 @@ const { handler: parts } = await import('../../lambdas/handlers/parts.js');
 const { handler: status } = await import('../../lambdas/handlers/status.js');
 const { handler: complete } = await import('../../lambdas/handlers/complete.js');
 const { handler: abort } = await import('../../lambdas/handlers/abort.js');
-const { sweepExpired } = await import('../../lambdas/service/sweeper.js');
-const { defaultDeps } = await import('../../lambdas/service/deps.js');
 
 const SID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -47,14 +47,14 @@ function event(
   method: string,
   path: string,
   body?: unknown,
-  opts: { owner?: string | null; sessionId?: string; raw?: string; contentType?: string } = {},
+  opts: { owner?: string | null; sessionId?: string; raw?: string; contentType?: string; headers?: Record<string, string> } = {},
 ): APIGatewayProxyEventV2 {
   return {
     version: '2.0',
     routeKey: `${method} ${path}`,
     rawPath: path,
     rawQueryString: '',
-    headers: { 'content-type': opts.contentType ?? 'application/json' },
+    headers: { 'content-type': opts.contentType ?? 'application/json', ...opts.headers },
     pathParameters: opts.sessionId !== undefined ? { session_id: opts.sessionId } : undefined,
     requestContext: {
       http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
@@ -91,6 +91,21 @@ function session(over: Partial<SessionRecord> = {}): SessionRecord {
   };
 }
 
+/** A failed condition, with the row as it was (ReturnValuesOnConditionCheckFailure: ALL_OLD). */
+const conditionFailed = (row?: object) =>
+  new ConditionalCheckFailedException({ message: 'no', $metadata: {}, ...(row ? { Item: marshall(row, { removeUndefinedValues: true }) } : {}) });
+
+/** A transaction cancelled by conditions: per item, the row it saw (ALL_OLD), or null if it passed. */
+const cancelled = (...items: (object | null)[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: items.map((item) => (item ? { Code: 'ConditionalCheckFailed', Item: marshall(item, { removeUndefinedValues: true }) } : { Code: 'None' })),
+  });
+
+/** The parts of the n-th transaction sent. */
+const transaction = (n = 0) => ddb.commandCalls(TransactWriteCommand)[n]!.args[0].input.TransactItems!;
+
 const storedParts = [
   { PartNumber: 1, Size: 5 * MiB, ETag: '"a"' },
   { PartNumber: 2, Size: 5 * MiB, ETag: '"b"' },
@@ -100,13 +115,12 @@ const storedParts = [
 beforeEach(() => {
   s3.reset();
   ddb.reset();
-  ddb.on(QueryCommand).resolves({ Count: 0 });
 });
 
 describe('POST /upload/init', () => {
   test('creates the multipart upload and the session, returns the first part URLs', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
-    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     const res = await init(event('POST', '/upload/init', { filename: 'movie.mp4', file_size: 12 * MiB }));
     expect(res.statusCode).toBe(201);
     const body = bodyOf(res);
@@ -119,30 +133,115 @@ describe('POST /upload/init', () => {
     // No SDK-invented checksum parameters: S3-compatible stores reject them.
     expect(url.search.toLowerCase()).not.toContain('checksum');
 
-    const item = ddb.commandCalls(PutCommand)[0]!.args[0].input.Item as SessionRecord;
+    // One transaction: the owner's open-session count (below the cap), then the row.
+    const [count, put, ...rest] = transaction();
+    expect(rest).toEqual([]);
+    expect(count!.Update).toMatchObject({
+      UpdateExpression: 'SET #owner = :owner ADD open_count :delta',
+      ConditionExpression: 'attribute_not_exists(open_count) OR open_count < :cap',
+      ExpressionAttributeValues: { ':owner': 'anonymous', ':delta': 1, ':cap': 100 },
+    });
+    expect(String(count!.Update!.Key!.session_id)).toMatch(/^owner#[0-9a-f]{64}$/);
+    const item = put!.Put!.Item as SessionRecord;
+    expect(put!.Put!.ConditionExpression).toBe('attribute_not_exists(#pk)');
     expect(item).toMatchObject({ status: 'in_progress', owner: 'anonymous', upload_id: 'up-1', total_parts: 3 });
     expect(item.object_key).toBe(`uploads/${body.session_id}/movie.mp4`);
     expect(item.open_shard).toMatch(/^open#[0-7]$/);
-    expect(item.open_owner).toBe('anonymous');
     expect(item.ttl).toBeGreaterThan(Date.parse(item.expires_at) / 1000);
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
   });
 
-  test('an owner at the open-session cap gets 429 with Retry-After, and nothing is created', async () => {
-    ddb.on(QueryCommand).resolves({ Count: 100 });
+  test('an owner at the open-session cap gets 429 with Retry-After, and nothing is left behind', async () => {
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-9' });
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    ddb.on(TransactWriteCommand).rejects(cancelled({ open_count: 100 }, null));
     const res = await init(event('POST', '/upload/init', { filename: 'a', file_size: 1 }, { owner: 'alice' }));
     expect(res.statusCode).toBe(429);
     expect(bodyOf(res)).toMatchObject({ error: 'too_many_open_sessions', open_sessions: 100 });
     expect(res.headers?.['Retry-After']).toBe('60');
-    const q = ddb.commandCalls(QueryCommand)[0]!.args[0].input;
-    expect(q).toMatchObject({ IndexName: 'open_sessions_by_owner', Select: 'COUNT', Limit: 100 });
-    expect(q.ExpressionAttributeValues![':owner']).toBe('alice');
-    expect(s3.calls()).toHaveLength(0);
-    expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+    expect(transaction()[0]!.Update!.ExpressionAttributeValues).toMatchObject({ ':owner': 'alice', ':cap': 100 });
+    // The transaction wrote nothing; the upload made for it is aborted at once.
+    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['up-9']);
+  });
+
+  describe('Idempotency-Key', () => {
+    const body = { filename: 'movie.mp4', file_size: 12 * MiB };
+    const keyed = (key: string, b: unknown = body, owner = 'anonymous') => event('POST', '/upload/init', b, { owner, headers: { 'Idempotency-Key': key } });
+
+    /** The first init with `key`: answers 201 and returns the row and the key item it wrote. */
+    async function firstInit(key: string) {
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+      ddb.on(TransactWriteCommand).resolvesOnce({});
+      const res = await init(keyed(key));
+      expect(res.statusCode).toBe(201);
+      const [, put, claim] = transaction();
+      return { res, row: put!.Put!.Item as SessionRecord, claim: claim!.Put!.Item as Record<string, unknown> };
+    }
+
+    test('the key is written with the session, in the same transaction, only if new', async () => {
+      const { res, row, claim } = await firstInit('key-1');
+      const item = transaction()[2]!.Put!;
+      expect(item.ConditionExpression).toBe('attribute_not_exists(#pk)');
+      expect(item.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
+      expect(String(claim.session_id)).toMatch(/^idem#[0-9a-f]{64}$/);
+      expect(claim).toMatchObject({ owner: 'anonymous', created_session: bodyOf(res).session_id, ttl: row.ttl });
+    });
+
+    test('a retry with the same key and body answers the same session with fresh URLs, even at the cap; its own upload is aborted', async () => {
+      const { res, row, claim } = await firstInit('key-2');
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
+      s3.on(AbortMultipartUploadCommand).resolves({});
+      // The first session counts against the cap too: both conditions fail, the key answers.
+      ddb.on(TransactWriteCommand).rejects(cancelled({ open_count: 100 }, null, claim));
+      ddb.on(GetCommand).resolves({ Item: row });
+      const again = await init(keyed('key-2'));
+      expect(again.statusCode).toBe(201);
+      expect(bodyOf(again)).toMatchObject({ session_id: bodyOf(res).session_id, total_parts: 3, expires_at: row.expires_at });
+      expect(new URL(bodyOf(again).parts[0].url).searchParams.get('uploadId')).toBe('up-1');
+      expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['up-2']);
+    });
+
+    test('the same key with another request is 422 idempotency_key_reused', async () => {
+      const { claim } = await firstInit('key-3');
+      s3.on(AbortMultipartUploadCommand).resolves({});
+      ddb.on(TransactWriteCommand).rejects(cancelled(null, null, claim));
+      const res = await init(keyed('key-3', { ...body, file_size: 12 * MiB + 1 }));
+      expect([res.statusCode, bodyOf(res).error]).toEqual([422, 'idempotency_key_reused']);
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+    });
+
+    test('the session of a replayed key has ended: its state is the answer, never a new session', async () => {
+      const { row, claim } = await firstInit('key-4');
+      s3.on(AbortMultipartUploadCommand).resolves({});
+      ddb.on(TransactWriteCommand).rejects(cancelled(null, null, claim));
+      ddb.on(GetCommand).resolves({ Item: { ...row, status: 'completed' } });
+      const res = await init(keyed('key-4'));
+      expect([res.statusCode, bodyOf(res).error]).toEqual([409, 'session_completed']);
+    });
+
+    test('keys belong to their owner: the same key from two owners names two items', async () => {
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
+      ddb.on(TransactWriteCommand).resolves({});
+      await init(keyed('shared', body, 'alice'));
+      await init(keyed('shared', body, 'bob'));
+      const [a, b] = [transaction(0)[2]!.Put!.Item!.session_id, transaction(1)[2]!.Put!.Item!.session_id];
+      expect(a).not.toBe(b);
+    });
+
+    test.each([['empty', ''], ['too long', 'k'.repeat(256)], ['not ASCII', 'caf\u00e9'], ['a space', 'a b']])(
+      'a malformed key (%s) is 400 before any AWS call',
+      async (_name, key) => {
+        const res = await init(keyed(key));
+        expect([res.statusCode, bodyOf(res).error]).toEqual([400, 'validation_error']);
+        expect(s3.calls()).toHaveLength(0);
+        expect(ddb.calls()).toHaveLength(0);
+      },
+    );
   });
 
   test('a 0-byte file is one empty part', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-0' });
-    ddb.on(PutCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     const res = await init(event('POST', '/upload/init', { filename: 'empty', file_size: 0 }));
     expect(res.statusCode).toBe(201);
     expect(bodyOf(res).total_parts).toBe(1);
@@ -185,7 +284,7 @@ describe('POST /upload/init', () => {
   test('when the table write fails, the multipart upload is aborted and the error is a 500 without details', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
     s3.on(AbortMultipartUploadCommand).resolves({});
-    ddb.on(PutCommand).rejects(new Error('boom: secret detail'));
+    ddb.on(TransactWriteCommand).rejects(new Error('boom: secret detail'));
     const res = await init(event('POST', '/upload/init', { filename: 'a', file_size: 1 }));
     expect(res.statusCode).toBe(500);
     expect(bodyOf(res)).toEqual({ error: 'internal_error', message: 'internal error' });
@@ -300,18 +399,19 @@ describe('POST /upload/{id}/complete', () => {
   test('completes under a lease and records the result; a repeat returns the same 200 without S3', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
     s3.on(ListPartsCommand).resolves({ Parts: storedParts });
-    ddb.on(UpdateCommand).callsFake((input: any) => {
-      const completing = input.UpdateExpression.includes(':completing, completing_since = :now');
-      return {
-        Attributes: completing
-          ? session({ status: 'completing', completing_since: input.ExpressionAttributeValues[':now'] })
-          : session({ status: 'completed', etag: input.ExpressionAttributeValues[':etag'] }),
-      };
-    });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"abc-3"' });
     const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
     expect(res.statusCode).toBe(200);
     const first = bodyOf(res);
+    // The lease is a plain conditional update; the completed row leaves the owner's count with it.
+    const lease = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(lease.ExpressionAttributeValues).toMatchObject({ ':to': 'completing', ':from_in_progress': 'in_progress' });
+    const [done, count] = transaction();
+    expect(done!.Update!.ExpressionAttributeValues).toMatchObject({ ':to': 'completed', ':set_etag': '"abc-3"', ':lease': lease.ExpressionAttributeValues![':set_completing_since'] });
+    expect(done!.Update!.UpdateExpression).toContain('REMOVE completing_since, open_shard');
+    expect(count!.Update!.ExpressionAttributeValues).toMatchObject({ ':owner': 'anonymous', ':delta': -1 });
     expect(first).toEqual({
       session_id: SID,
       status: 'completed',
@@ -336,47 +436,42 @@ describe('POST /upload/{id}/complete', () => {
   });
 
   test('losing the lease race to another complete never calls CompleteMultipartUpload', async () => {
-    ddb.on(GetCommand)
-      .resolvesOnce({ Item: session() })
-      .resolves({ Item: session({ status: 'completing', completing_since: new Date().toISOString() }) });
+    ddb.on(GetCommand).resolves({ Item: session() });
     s3.on(ListPartsCommand).resolves({ Parts: storedParts });
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    ddb.on(UpdateCommand).rejects(conditionFailed(session({ status: 'completing', completing_since: new Date().toISOString() })));
     const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
     expect(res.statusCode).toBe(409);
     expect(bodyOf(res).error).toBe('session_busy');
     expect(res.headers?.['Retry-After']).toBeDefined();
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+    // The winner's row came with the refusal: read once, never again.
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input.ReturnValuesOnConditionCheckFailure).toBe('ALL_OLD');
   });
 
   test('parts refused by storage give the lease back and answer 409', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
     s3.on(ListPartsCommand).resolves({ Parts: storedParts });
-    const lease = new Date().toISOString();
-    ddb.on(UpdateCommand).resolves({ Attributes: session({ status: 'completing', completing_since: lease }) });
+    ddb.on(UpdateCommand).resolves({});
     const err = Object.assign(new Error('One or more of the specified parts could not be found.'), { name: 'InvalidPart' });
-    const { S3ServiceException } = await import('@aws-sdk/client-s3');
     s3.on(CompleteMultipartUploadCommand).rejects(
       new S3ServiceException({ name: 'InvalidPart', $fault: 'client', $metadata: {}, message: err.message }),
     );
     const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
     expect(res.statusCode).toBe(409);
-    const release = ddb.commandCalls(UpdateCommand)[1]!.args[0].input;
-    expect(release.UpdateExpression).toContain(':in_progress');
-    expect(release.ExpressionAttributeValues![':lease']).toBe(lease);
+    const [take, release] = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input);
+    const lease = take!.ExpressionAttributeValues![':set_completing_since'];
+    expect(release!.ExpressionAttributeValues).toMatchObject({ ':to': 'in_progress', ':lease': lease });
   });
 });
 
 describe('complete when storage answers are lost', () => {
   const unreachable = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', $metadata: {} });
-  const leaseThenDone = (input: any) => ({
-    Attributes: input.UpdateExpression.includes(':completing, completing_since = :now')
-      ? session({ status: 'completing', completing_since: input.ExpressionAttributeValues[':now'] })
-      : session({ status: 'completed', etag: input.ExpressionAttributeValues[':etag'] }),
-  });
 
   test('no answer from CompleteMultipartUpload, but the object is there: recorded as completed', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
-    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     s3.on(ListPartsCommand).resolves({ Parts: storedParts });
     s3.on(CompleteMultipartUploadCommand).rejects(unreachable());
     s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"assembled-3"' });
@@ -387,7 +482,8 @@ describe('complete when storage answers are lost', () => {
 
   test('no answer and no object: the lease is given back and the caller may retry (502)', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
-    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     s3.on(ListPartsCommand).resolves({ Parts: storedParts });
     s3.on(CompleteMultipartUploadCommand).rejects(unreachable());
     s3.on(HeadObjectCommand).rejects(Object.assign(new Error('not found'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } }));
@@ -395,12 +491,14 @@ describe('complete when storage answers are lost', () => {
     expect([res.statusCode, bodyOf(res).error]).toEqual([502, 'storage_error']);
     expect(res.headers?.['Retry-After']).toBe('1');
     const release = ddb.commandCalls(UpdateCommand)[1]!.args[0].input;
-    expect(release.UpdateExpression).toContain(':in_progress');
+    expect(release.ExpressionAttributeValues![':to']).toBe('in_progress');
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
   });
 
   test('the upload is gone because an earlier complete finished it in S3: the object is adopted', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
-    ddb.on(UpdateCommand).callsFake(leaseThenDone);
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
     s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: {} }));
     s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"earlier-3"' });
     const res = await complete(event('POST', '/x', undefined, { sessionId: SID }));
@@ -417,26 +515,64 @@ describe('complete when storage answers are lost', () => {
 });
 
 describe('DELETE /upload/{id}', () => {
-  test('aborts in storage after the conditional table write', async () => {
+  const noObject = () => new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
+
+  test('aborts in storage after the conditional table write (with the owner\'s count)', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
-    ddb.on(UpdateCommand).resolves({ Attributes: session({ status: 'aborted' }) });
+    s3.on(HeadObjectCommand).rejects(noObject());
+    ddb.on(TransactWriteCommand).resolves({});
     s3.on(AbortMultipartUploadCommand).resolves({});
     const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
     expect(res.statusCode).toBe(200);
     expect(bodyOf(res)).toEqual({ session_id: SID, status: 'aborted' });
     expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+    const [row, count] = transaction();
+    expect(row!.Update!.ExpressionAttributeValues).toMatchObject({ ':to': 'aborted', ':from_in_progress': 'in_progress' });
+    expect(count!.Update!.ExpressionAttributeValues).toMatchObject({ ':delta': -1 });
   });
 
-  test('a completing or completed upload is never aborted', async () => {
+  test('a completing or completed upload is never aborted, and storage is not asked', async () => {
     for (const st of ['completing', 'completed'] as const) {
       s3.reset();
       ddb.reset();
       ddb.on(GetCommand).resolves({ Item: session({ status: st, completing_since: new Date().toISOString() }) });
-      ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
       const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
       expect(res.statusCode).toBe(409);
-      expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+      expect(s3.calls()).toHaveLength(0);
+      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     }
+  });
+
+  test('a complete whose answer was lost left the object: abort records the session completed (409) and keeps it', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"lost-3"' });
+    ddb.on(TransactWriteCommand).resolves({});
+    const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
+    expect([res.statusCode, bodyOf(res).error]).toEqual([409, 'session_completed']);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+    const [row, count] = transaction();
+    expect(row!.Update!.ExpressionAttributeValues).toMatchObject({ ':to': 'completed', ':set_etag': '"lost-3"' });
+    expect(count!.Update!.ExpressionAttributeValues).toMatchObject({ ':delta': -1 });
+  });
+
+  test('an object of another size is not this upload: abort goes ahead', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB - 1, ETag: '"other"' });
+    ddb.on(TransactWriteCommand).resolves({});
+    s3.on(AbortMultipartUploadCommand).resolves({});
+    const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
+    expect(res.statusCode).toBe(200);
+    expect(transaction()[0]!.Update!.ExpressionAttributeValues![':to']).toBe('aborted');
+  });
+
+  test('abort racing a complete that took the lease meanwhile: 409 busy from the row the refusal carried', async () => {
+    ddb.on(GetCommand).resolves({ Item: session() });
+    s3.on(HeadObjectCommand).rejects(noObject());
+    ddb.on(TransactWriteCommand).rejects(cancelled(session({ status: 'completing', completing_since: new Date().toISOString() }), null));
+    const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
+    expect([res.statusCode, bodyOf(res).error]).toEqual([409, 'session_busy']);
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
   });
 
   test('a second abort answers 410', async () => {
@@ -444,26 +580,6 @@ describe('DELETE /upload/{id}', () => {
     s3.on(AbortMultipartUploadCommand).resolves({});
     const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
     expect([res.statusCode, bodyOf(res).error]).toEqual([410, 'session_aborted']);
-  });
-});
-
-describe('sweeper', () => {
-  test('expires open sessions past their expiry through the index, skipping ones that changed', async () => {
-    const past = new Date(Date.now() - 1000).toISOString();
-    const a = session({ session_id: 'A'.repeat(22), expires_at: past, upload_id: 'ua' });
-    const b = session({ session_id: 'B'.repeat(22), expires_at: past, upload_id: 'ub' });
-    ddb.on(QueryCommand).callsFake((input: any) => ({
-      Items: input.ExpressionAttributeValues[':shard'] === 'open#3' ? [a, b] : [],
-    }));
-    ddb.on(UpdateCommand, { Key: { session_id: a.session_id } }).resolves({ Attributes: { ...a, status: 'expired' } });
-    ddb.on(UpdateCommand, { Key: { session_id: b.session_id } }).rejects(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    ddb.on(GetCommand).resolves({ Item: { ...b, status: 'completing' } });
-    s3.on(AbortMultipartUploadCommand).resolves({});
-    const result = await sweepExpired(defaultDeps());
-    expect(result).toEqual({ examined: 2, expired: 1, skipped: 1, failed: 0 });
-    expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['ua']);
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(8);
-    expect(ddb.commandCalls(QueryCommand)[0]!.args[0].input.IndexName).toBe('open_sessions_by_expiry');
   });
 });
 
