@@ -2,12 +2,12 @@
  * The HTTP API against real storage and a real table (the local cloud, or a deployed stack):
  * presigned PUTs checked by S3 itself, completion rules, idempotency, races, abort.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { MiB } from '../../lambdas/core/limits.js';
 import { call, initSession, putPart as putPartTo } from './helpers/api.js';
 import { e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
-import { md5Base64 as md5, multipartEtag, parseFilePath, sha256, sha256Object } from './helpers/storage.js';
+import { listUploads, md5Base64 as md5, multipartEtag, parseFilePath, sha256, sha256Object } from './helpers/storage.js';
 
 let target: E2ETarget;
 beforeAll(() => {
@@ -160,4 +160,69 @@ test('unknown sessions, malformed ids, bad bodies and unknown routes get clear 4
   expect(bad.status).toBe(400);
   expect(typeof bad.body.message).toBe('string');
   expect((await api('GET', '/nope')).status).toBe(404);
+});
+
+describe('Idempotency-Key on init', () => {
+  /** A filename no other test uses, so this run's multipart uploads can be counted exactly. */
+  const marked = () => `idem-${randomBytes(6).toString('hex')}.bin`;
+  const initWithKey = (key: string, body: unknown) => call(target, 'POST', '/upload/init', { json: body, headers: { 'idempotency-key': key } });
+  const uploadsNamed = async (filename: string) => {
+    const s3 = s3Client(target);
+    const uploads = await listUploads(s3, target.bucket).finally(() => s3.destroy());
+    return uploads.filter((u) => u.key.endsWith(`/${filename}`));
+  };
+
+  test('the same key and body answer the same session with fresh URLs, and leave one multipart upload', async () => {
+    const key = randomUUID();
+    const body = { filename: marked(), file_size: 12 * MiB };
+    const first = await initWithKey(key, body);
+    expect(first.status).toBe(201);
+    const again = await initWithKey(key, body);
+    expect(again.status).toBe(201);
+    expect(again.body.session_id).toBe(first.body.session_id);
+    expect(again.body).toMatchObject({ total_parts: 3, chunk_size: 5 * MiB, expires_at: first.body.expires_at });
+    expect(again.body.parts.map((p: { part_number: number }) => p.part_number)).toEqual([1, 2, 3]);
+    // The replay's URLs work: a part PUT to one is stored in the first session's upload.
+    const part = randomBytes(5 * MiB);
+    const put = await fetch(again.body.parts[0].url, { method: 'PUT', body: part });
+    expect(put.status).toBe(200);
+    expect((await api('GET', `/upload/${first.body.session_id}/status`)).body.completed_parts).toEqual([1]);
+    expect(await uploadsNamed(body.filename)).toHaveLength(1);
+    await api('DELETE', `/upload/${first.body.session_id}`);
+  });
+
+  test('concurrent inits with one key open one session', async () => {
+    const key = randomUUID();
+    const body = { filename: marked(), file_size: MiB };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => initWithKey(key, body)));
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 201));
+    expect(new Set(answers.map((a) => a.body.session_id)).size).toBe(1);
+    expect(await uploadsNamed(body.filename)).toHaveLength(1);
+    await api('DELETE', `/upload/${answers[0]!.body.session_id}`);
+  });
+
+  test('the same key with another body is 422 idempotency_key_reused; another key is another session', async () => {
+    const key = randomUUID();
+    const filename = marked();
+    const first = await initWithKey(key, { filename, file_size: MiB });
+    expect(first.status).toBe(201);
+    const other = await initWithKey(key, { filename, file_size: 2 * MiB });
+    expect(other).toMatchObject({ status: 422, body: { error: 'idempotency_key_reused' } });
+    const fresh = await initWithKey(randomUUID(), { filename, file_size: MiB });
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.session_id).not.toBe(first.body.session_id);
+    // Once the session ended, its key answers with the session's state, never a new session.
+    expect((await api('DELETE', `/upload/${first.body.session_id}`)).status).toBe(200);
+    expect(await initWithKey(key, { filename, file_size: MiB })).toMatchObject({ status: 410, body: { error: 'session_aborted' } });
+    await api('DELETE', `/upload/${fresh.body.session_id}`);
+  });
+
+  test('a malformed key is refused before anything is created', async () => {
+    const filename = marked();
+    for (const key of ['', 'x'.repeat(256), 'caf\u00e9']) {
+      const r = await call(target, 'POST', '/upload/init', { json: { filename, file_size: 1 }, headers: { 'idempotency-key': key } });
+      expect([r.status, r.body?.error, key.length]).toEqual([400, 'validation_error', key.length]);
+    }
+    expect(await uploadsNamed(filename)).toHaveLength(0);
+  });
 });

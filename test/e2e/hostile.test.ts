@@ -98,10 +98,11 @@ async function snapshot(): Promise<Snapshot> {
     const [rows, uploads] = await Promise.all([countSessionRows(db, t.table!), listUploads(s3, t.bucket)]);
     return { rows, uploads: uploads.length };
   }
-  // Shared table and bucket: count only what this run's marker names.
+  // Shared table and bucket: count only what this run's marker names. Rows without a filename
+  // are the owners' open-session counts and the Idempotency-Keys (aws/session-store.ts).
   const [rows, uploads] = await Promise.all([scanSessions(db, t.table!), listUploads(s3, t.bucket)]);
   return {
-    rows: rows.filter((r) => r.filename.includes(MARK) || r.filename === '.' || r.filename === '..').length,
+    rows: rows.filter((r) => typeof r.filename === 'string' && (r.filename.includes(MARK) || r.filename === '.' || r.filename === '..')).length,
     uploads: uploads.filter((u) => u.key.includes(MARK)).length,
   };
 }
@@ -205,6 +206,11 @@ const CASES: Case[] = [
   { name: 'text/plain body', method: 'POST', path: () => '/upload/init', raw: () => JSON.stringify(validInit), headers: { 'content-type': 'text/plain' }, expect: bad('unsupported_media_type', 415) },
   { name: 'form-encoded body', method: 'POST', path: () => '/upload/init', raw: () => `filename=${file()}&file_size=1`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, expect: bad('unsupported_media_type', 415) },
   { name: 'binary body', method: 'POST', path: () => '/upload/init', raw: () => randomBytes(512), headers: { 'content-type': 'application/octet-stream' }, expect: bad('unsupported_media_type', 415) },
+  // --- Idempotency-Key (1 to 255 visible ASCII characters) ------------------------------------------
+  { name: 'Idempotency-Key empty', ...init(validInit), headers: { 'idempotency-key': '' }, expect: bad() },
+  { name: 'Idempotency-Key of 256 characters', ...init(validInit), headers: { 'idempotency-key': 'k'.repeat(256) }, expect: bad() },
+  { name: 'Idempotency-Key with a space', ...init(validInit), headers: { 'idempotency-key': 'a b' }, expect: bad() },
+  { name: 'Idempotency-Key with a non-ASCII character', ...init(validInit), headers: { 'idempotency-key': 'cl\u00e9' }, expect: bad() },
   // --- oversized bodies ----------------------------------------------------------------------------
   { name: 'body one byte over 64 KiB', method: 'POST', path: () => '/upload/init', raw: () => paddedJson(API_LIMITS.maxBodyBytes + 1), headers: { 'content-type': 'application/json' }, expect: bad('payload_too_large', 413) },
   { name: 'filename of 70 KiB', ...init({ filename: file('x'.repeat(70 * KiB)), file_size: 1 }), expect: bad('payload_too_large', 413) },
@@ -327,6 +333,17 @@ describe('hostile requests get their documented 4xx and leave nothing behind', (
     expectShape(r, c.expect);
     expect(r.status).toBeLessThan(500);
     expect(last).toEqual(before);
+  });
+
+  test('an Idempotency-Key sent again with another request: 422, and nothing new is left behind', async () => {
+    const key = `${MARK}-${randomBytes(8).toString('hex')}`;
+    const first = await call(t, 'POST', '/upload/init', { json: validInit, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(201);
+    opened.push(first.body.session_id as string);
+    const before = await snapshot();
+    const again = await call(t, 'POST', '/upload/init', { json: { ...validInit, file_size: validInit.file_size + 1 }, headers: { 'idempotency-key': key } });
+    expect(again).toMatchObject({ status: 422, body: { error: 'idempotency_key_reused' } });
+    expect(await snapshot()).toEqual(before);
   });
 
   test('the fixture sessions were not changed by any of it', async () => {

@@ -16,7 +16,7 @@ import { jest } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { InitResponse } from '../../lambdas/core/api.js';
-import { KiB, MiB } from '../../lambdas/core/limits.js';
+import { DEFAULTS, KiB, MiB } from '../../lambdas/core/limits.js';
 import type { Deps } from '../../lambdas/service/deps.js';
 import { sweepExpired } from '../../lambdas/service/sweeper.js';
 import { completeUpload } from '../../lambdas/service/uploads.js';
@@ -406,5 +406,184 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 4 s)', () =
     expect(row).toMatchObject({ status: 'completed', etag: done.body.etag });
     expect(await call(t, 'GET', `/upload/${sid}/status`)).toMatchObject({ status: 200, body: { status: 'completed' } });
     await expectCompletedObject(s3, t, r, done.body.etag);
+  });
+
+  /** Deps over the same table and bucket whose storage methods are replaced by `over`. */
+  function withStorage(over: (real: Deps['storage']) => Partial<Record<'complete' | 'head', (...args: any[]) => Promise<any>>>, base: Deps = sweeper.deps): Deps {
+    const storage = base.storage;
+    const wrapped = Object.create(storage) as typeof storage;
+    Object.assign(wrapped, over(storage));
+    return { ...base, storage: wrapped };
+  }
+
+  /** Sweeper deps whose clock runs `ms` ahead: a lease taken now is stale to it. */
+  function sweeperAhead(ms: number): TestDeps {
+    return depsFor(t, priv.cloud.handlerEnv, () => new Date(Date.now() + ms));
+  }
+  const PAST_LEASE_MS = (DEFAULTS.completeLeaseSeconds + 1) * 1000;
+  const never = new Promise<never>(() => undefined);
+  const lostAnswer = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: {} });
+
+  test('a session stuck in completing (its completer died before storage assembled it) is expired by the sweeper once the lease is stale', async () => {
+    const r = await readySession(t, 16 * KiB);
+    const sid = r.session.session_id;
+    const owner = (await sessionRow(db, t.table!, sid))!.owner;
+    // The completer takes the lease and dies before CompleteMultipartUpload.
+    const { deps, gate } = gated('complete');
+    const completing = outcome(completeUpload(deps, owner, sid, {}));
+    await untilGate(gate, completing, 10_000, 'taking the lease');
+    await untilExpired(r.session);
+    // A live lease is left alone, a stale one is not.
+    expect(await sweepExpired(sweeper.deps)).toMatchObject({ expired: 0, skipped: 1 });
+    const later = sweeperAhead(PAST_LEASE_MS);
+    try {
+      expect(await sweepExpired(later.deps)).toMatchObject({ examined: 1, expired: 1, failed: 0 });
+    } finally {
+      later.destroy();
+    }
+    expect(await sessionRow(db, t.table!, sid)).toMatchObject({ status: 'expired' });
+    expect((await sessionRow(db, t.table!, sid))?.open_shard).toBeUndefined();
+    await expectNothingStored(s3, t, r);
+    // The dead completer, should it wake up, cannot bring the session back.
+    gate.open();
+    expect((await completing).ok).toBe(false);
+    expect((await sessionRow(db, t.table!, sid))?.status).toBe('expired');
+    await expectNothingStored(s3, t, r);
+  });
+
+  test('a session stuck in completing whose object storage did assemble is recorded completed by the sweeper, object kept', async () => {
+    const r = await readySession(t, 16 * KiB);
+    const sid = r.session.session_id;
+    const owner = (await sessionRow(db, t.table!, sid))!.owner;
+    let assembled!: () => void;
+    const wasAssembled = new Promise<void>((res) => (assembled = res));
+    // S3 assembles the object; the completer dies before writing the table.
+    const deps = withStorage((real) => ({
+      complete: async (...args: any[]) => {
+        await (real.complete as any)(...args);
+        assembled();
+        return never;
+      },
+    }));
+    void completeUpload(deps, owner, sid, {});
+    await wasAssembled;
+    expect((await sessionRow(db, t.table!, sid))?.status).toBe('completing');
+    await untilExpired(r.session);
+    const later = sweeperAhead(PAST_LEASE_MS);
+    try {
+      expect(await sweepExpired(later.deps)).toMatchObject({ examined: 1, completed: 1, expired: 0, failed: 0 });
+    } finally {
+      later.destroy();
+    }
+    const row = await sessionRow(db, t.table!, sid);
+    expect(row).toMatchObject({ status: 'completed' });
+    expect(row?.open_shard).toBeUndefined();
+    await expectCompletedObject(s3, t, r, row?.etag);
+    expect(await call(t, 'GET', `/upload/${sid}/status`)).toMatchObject({ status: 200, body: { status: 'completed', etag: row?.etag } });
+  });
+
+  /** Complete in-process: storage assembles the object, but neither its answer nor HeadObject's arrives. */
+  async function lostCompleteAnswer(r: Ready): Promise<void> {
+    const sid = r.session.session_id;
+    const owner = (await sessionRow(db, t.table!, sid))!.owner;
+    const deps = withStorage((real) => ({
+      complete: async (...args: any[]) => {
+        await (real.complete as any)(...args);
+        throw lostAnswer();
+      },
+      head: async () => {
+        throw lostAnswer();
+      },
+    }));
+    const c = await outcome(completeUpload(deps, owner, sid, {}));
+    expect(c.ok).toBe(false);
+    // The lease was given back: the row is open again, the object is in the bucket.
+    expect((await sessionRow(db, t.table!, sid))?.status).toBe('in_progress');
+    expect((await storageState(s3, t, r)).object?.size).toBe(r.data.length);
+  }
+
+  test('a lost complete answer, then abort: abort finds the object, records the session completed (409) and keeps it', async () => {
+    const r = await readySession(t, 16 * KiB);
+    const sid = r.session.session_id;
+    await lostCompleteAnswer(r);
+    expect(await call(t, 'DELETE', `/upload/${sid}`)).toMatchObject({ status: 409, body: { error: 'session_completed' } });
+    const row = await sessionRow(db, t.table!, sid);
+    expect(row).toMatchObject({ status: 'completed', etag: expect.any(String) });
+    await expectCompletedObject(s3, t, r, row?.etag);
+    expect(await call(t, 'GET', `/upload/${sid}/status`)).toMatchObject({ status: 200, body: { status: 'completed' } });
+    expect(await call(t, 'DELETE', `/upload/${sid}`)).toMatchObject({ status: 409, body: { error: 'session_completed' } });
+  });
+
+  test('a lost complete answer, then expiry: the sweeper finds the object and records the session completed', async () => {
+    const r = await readySession(t, 16 * KiB);
+    const sid = r.session.session_id;
+    await lostCompleteAnswer(r);
+    await untilExpired(r.session);
+    expect(await sweepExpired(sweeper.deps)).toMatchObject({ completed: 1, expired: 0, failed: 0 });
+    const row = await sessionRow(db, t.table!, sid);
+    expect(row).toMatchObject({ status: 'completed', etag: expect.any(String) });
+    await expectCompletedObject(s3, t, r, row?.etag);
+  });
+});
+
+describeLocalCloud('the per-owner cap under concurrent inits (private gateway, cap 5)', () => {
+  const CAP = 5;
+  let priv: PrivateCloud;
+  let t: E2ETarget;
+  let s3: S3Client;
+  let clock: { offsetMs: number };
+  let sweeper: TestDeps;
+
+  beforeAll(async () => {
+    priv = await startPrivateCloud({ handlerEnv: { MAX_OPEN_SESSIONS_PER_OWNER: String(CAP) } });
+    t = priv.target;
+    s3 = s3Client(t);
+    clock = { offsetMs: 0 };
+    sweeper = depsFor(t, priv.cloud.handlerEnv, () => new Date(Date.now() + clock.offsetMs));
+  }, 120_000);
+  afterAll(async () => {
+    sweeper?.destroy();
+    s3?.destroy();
+    await priv?.stop();
+  }, 60_000);
+
+  /** `n` inits at once, each with its own filename under `mark`; the answers in order. */
+  const initsAtOnce = (n: number, mark: string) =>
+    Promise.all(Array.from({ length: n }, (_, i) => call(t, 'POST', '/upload/init', { json: { filename: `${mark}-${i}.bin`, file_size: 16 * KiB } })));
+  const uploadsMarked = async (mark: string) => (await listUploads(s3, t.bucket)).filter((u) => u.key.includes(mark));
+
+  test('24 inits at once: exactly the cap is created, the rest get 429, and no refused init leaves an upload', async () => {
+    const tally: string[] = [];
+    const createdPerRound: number[] = [];
+    const live: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const mark = `cap-${randomBytes(4).toString('hex')}`;
+      const answers = await initsAtOnce(24, mark);
+      const created = answers.filter((a) => a.status === 201);
+      tally.push(`round ${round}: ${created.length} created, ${answers.length - created.length} refused`);
+      for (const a of answers) if (a.status !== 201) expect(a).toMatchObject({ status: 429, body: { error: 'too_many_open_sessions' } });
+      live.push(...created.map((a) => a.body.session_id as string));
+      createdPerRound.push(created.length);
+      expect(await uploadsMarked(mark)).toHaveLength(created.length);
+    }
+    log(`cap ${CAP}, 24 concurrent inits per round: ${tally.join('; ')}`);
+    expect(createdPerRound).toEqual([CAP, 0, 0]);
+
+    // Ending a session (abort, complete) frees exactly its place.
+    expect((await call(t, 'DELETE', `/upload/${live.shift()}`)).status).toBe(200);
+    const done = live.shift()!;
+    expect((await putPart(t, done, 1, randomBytes(16 * KiB))).status).toBe(200);
+    expect((await call(t, 'POST', `/upload/${done}/complete`)).status).toBe(200);
+    const mark = `cap-${randomBytes(4).toString('hex')}`;
+    const refill = await initsAtOnce(12, mark);
+    expect(refill.filter((a) => a.status === 201)).toHaveLength(2);
+    live.push(...refill.filter((a) => a.status === 201).map((a) => a.body.session_id as string));
+
+    // Expiry (the sweeper, with a clock past every session's expiry) frees them all.
+    clock.offsetMs = 25 * 3600_000;
+    expect(await sweepExpired(sweeper.deps)).toMatchObject({ expired: CAP, failed: 0 });
+    const after = await initsAtOnce(12, `cap-${randomBytes(4).toString('hex')}`);
+    expect(after.filter((a) => a.status === 201)).toHaveLength(CAP);
+    await abortQuietly(t, after.filter((a) => a.status === 201).map((a) => a.body.session_id as string));
   });
 });
