@@ -22,4 +22,9 @@ export const ENV = {
   tokensTableName: 'TOKENS_TABLE_NAME',
   /** Seconds the Function URL router caches authorizer answers (API Gateway caches them itself). */
   authCacheTtlSeconds: 'AUTH_CACHE_TTL_SECONDS',
+  /**
+   * 'true': X-Ray tracing through Powertools Tracer (lambdas/tracing.ts). Fixed when the stack
+   * bundles a function: esbuild replaces `process.env.MPU_TRACING` with the setting.
+   */
+  tracing: 'MPU_TRACING',
 } as const;

@@ -8,7 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { ENV } from '../lambdas/config.js';
+import { ENV } from '../lambdas/env.js';
 import { ROUTES, type RouteId } from '../lambdas/http/routes.js';
 import { ACCESS, type FunctionId } from './access.js';
 import { FunctionUrlApi } from './constructs/function-url-api.js';
@@ -120,7 +120,12 @@ export class MpuStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
     };
 
-    const handler = (fid: FunctionId, description: string, env: Record<string, string> = environment): IFunction => {
+    const handler = (
+      fid: FunctionId,
+      description: string,
+      env: Record<string, string> = environment,
+      reservedConcurrentExecutions?: number,
+    ): IFunction => {
       const f = new HandlerFunction(this, `${pascal(fid)}Handler`, {
         id: fid,
         description,
@@ -134,8 +139,10 @@ export class MpuStack extends Stack {
         objectKeyPrefix: s.objectKeyPrefix,
         ...(logRetention !== undefined ? { logRetention } : {}),
         removalPolicy,
+        tracing: s.tracing,
+        ...(reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions } : {}),
       });
-      acknowledgeRoleWildcards(f.role, { UploadObjects: REASONS.objectPrefix, Logs: REASONS.logStreams });
+      acknowledgeRoleWildcards(f.role, { UploadObjects: REASONS.objectPrefix, Logs: REASONS.logStreams, XRay: REASONS.xray });
       this.functions[fid] = f;
       return f.fn;
     };
@@ -171,30 +178,41 @@ export class MpuStack extends Stack {
       this.apiUrl = httpApi.url;
     } else {
       // No API Gateway in front: the router runs the token authorizer itself (lambdas/handlers/router.ts).
-      router = handler('router', 'mpu API router: token authorization, then every route of the route table behind one Function URL', {
-        ...environment,
-        [ENV.tokensTableName]: tokensTable!.tableName,
-        [ENV.authCacheTtlSeconds]: String(s.authCacheTtlSeconds),
-      });
+      // Anyone may call the URL (the router refuses them, but each refusal is an invocation):
+      // reserved concurrency caps what strangers can run; beyond it callers get 429.
+      router = handler(
+        'router',
+        'mpu API router: token authorization, then every route of the route table behind one Function URL',
+        { ...environment, [ENV.tokensTableName]: tokensTable!.tableName, [ENV.authCacheTtlSeconds]: String(s.authCacheTtlSeconds) },
+        s.functionUrlConcurrency,
+      );
       this.functionUrlApi = new FunctionUrlApi(this, 'FunctionUrl', { router, corsAllowedOrigins: s.corsAllowedOrigins });
       this.apiUrl = this.functionUrlApi.url;
     }
 
-    const sweeper = handler('sweep', 'mpu sweeper: expires abandoned sessions and aborts their multipart uploads');
+    // One run at a time: a run that outlasts the interval is not joined by the next one.
+    const sweeper = handler('sweep', 'mpu sweeper: expires abandoned sessions and aborts their multipart uploads', environment, 1);
+    const sweepInterval = Duration.minutes(s.sweepIntervalMinutes);
     new events.Rule(this, 'SweepSchedule', {
       description: 'Runs the mpu sweeper',
-      schedule: events.Schedule.rate(Duration.minutes(s.sweepIntervalMinutes)),
+      schedule: events.Schedule.rate(sweepInterval),
       // A failed sweep is retried briefly; after that the next scheduled run picks up the work.
       targets: [new targets.LambdaFunction(sweeper, { retryAttempts: 2, maxEventAge: Duration.minutes(10) })],
     });
 
     if (!s.localstack) {
       this.monitoring = new Monitoring(this, 'Monitoring', {
-        functions: Object.fromEntries(Object.entries(this.functions).map(([k, f]) => [k, f.fn])),
+        functions: Object.fromEntries(
+          Object.entries(this.functions).map(([k, f]) => [k, { fn: f.fn, timeout: Duration.seconds(SIZING[k as FunctionId].timeoutSeconds) }]),
+        ),
+        sweeperId: 'sweep',
+        sweepInterval,
+        tables: { Sessions: this.sessions.table, ...(tokensTable ? { Tokens: tokensTable } : {}) },
         ...(httpApi ? { httpApi: { stage: httpApi.stage, accessLogs: httpApi.accessLogs } } : {}),
         ...(router ? { router } : {}),
         dashboard: s.dashboard,
         ...(s.alarmTopicArn ? { alarmTopicArn: s.alarmTopicArn } : {}),
+        ...(s.alarmEmail ? { alarmEmail: s.alarmEmail } : {}),
       });
     }
 
@@ -205,6 +223,12 @@ export class MpuStack extends Stack {
       new CfnOutput(this, OUTPUT_KEYS.tokensTableName, {
         value: tokensTable.tableName,
         description: 'API tokens table (mpu token create|list|revoke --outputs <this file>)',
+      });
+    }
+    if (this.monitoring) {
+      new CfnOutput(this, OUTPUT_KEYS.alarmTopicArn, {
+        value: this.monitoring.topic.topicArn,
+        description: 'SNS topic every alarm notifies (subscribe to it, or deploy with -c alarmEmail=...)',
       });
     }
     new CfnOutput(this, OUTPUT_KEYS.region, { value: Aws.REGION, description: 'Region of the stack' });

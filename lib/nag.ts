@@ -16,6 +16,13 @@ export const REASONS = {
   logStreams:
     'Lambda writes to log streams it names at runtime inside the function\'s own log group (<group>:*); ' +
     'nothing outside that one group is granted.',
+  xray:
+    'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "*" is the ' +
+    'only resource they accept (only with tracing enabled).',
+  alarmTopicKms:
+    'The alarm topic carries alarm names and states, nothing from the uploads. Encrypting it would need a ' +
+    'customer-managed KMS key (CloudWatch cannot publish to a topic under the AWS-managed SNS key) for a ' +
+    'monthly fee; publishing is TLS-only (SNS3) and restricted to this account\'s CloudWatch.',
 } as const;
 
 /** The flat form cdk-nag gives a resource in an IAM5 finding id (Fn::GetAtt -> <Id.Attr>, Ref -> <Id>). */
@@ -66,4 +73,8 @@ interface Statement {
 
 export function acknowledgeLogBucket(bucket: IConstruct): void {
   Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S1', reason: REASONS.logBucket });
+}
+
+export function acknowledgeAlarmTopic(topic: IConstruct): void {
+  Validations.of(topic).acknowledge({ id: 'AwsSolutions-SNS2', reason: REASONS.alarmTopicKms });
 }

@@ -8,5 +8,7 @@ export const OUTPUT_KEYS = {
   tableName: 'TableName',
   /** Only with API token auth (the default), not with a JWT authorizer. */
   tokensTableName: 'TokensTableName',
+  /** Not on LocalStack (no alarms there). */
+  alarmTopicArn: 'AlarmTopicArn',
   region: 'Region',
 } as const;

@@ -3,7 +3,7 @@
  * The stack reads only MpuSettings; bin/app.ts turns CDK context into settings with
  * settingsFromContext(), so every knob is documented and validated in one place.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
 import { DEFAULT_AUTH_CACHE_TTL_SECONDS } from '../lambdas/http/authorization.js';
 
@@ -39,12 +39,17 @@ export interface MpuSettings {
   readonly sessionTtlSeconds: number;
   readonly urlExpirySeconds: number;
   /**
-   * Browser origins allowed to call the API and PUT parts; empty: no CORS at all (CLI only).
-   * `*` is the default because CORS is not what protects either side: a part URL is itself the
-   * credential (signed, short-lived, one part), and the API accepts no ambient credentials
-   * (cookies) a foreign page could ride on. Narrow it to your web app's origin anyway.
+   * Browser origins allowed to call the API and PUT parts (scheme://host[:port]). Empty, the
+   * default: no CORS configuration at all, so no browser page may read an answer; the CLI needs
+   * none. A web app names its own origin here (docs/security.md, "Browsers and CORS").
    */
   readonly corsAllowedOrigins: readonly string[];
+  /**
+   * Reserved concurrency of the Function URL variant's router (`api=function-url`): the URL is
+   * open to anyone (the router refuses requests without a valid token, but each refusal is an
+   * invocation), so this caps what strangers can make it cost; beyond it callers get 429.
+   */
+  readonly functionUrlConcurrency: number;
   /** Steady-state requests per second and burst for the whole API (HTTP API stage throttling). */
   readonly throttleRateLimit: number;
   readonly throttleBurstLimit: number;
@@ -57,8 +62,12 @@ export interface MpuSettings {
   /** Minutes between two sweeper runs. */
   readonly sweepIntervalMinutes: number;
   readonly dashboard: boolean;
-  /** SNS topic ARN notified by the alarms; none: alarms only change state. */
+  /** An existing SNS topic for the alarms; none: the stack creates its own (output AlarmTopicArn). */
   readonly alarmTopicArn?: string;
+  /** Subscribes this address to the alarm topic (AWS sends a confirmation e-mail first). */
+  readonly alarmEmail?: string;
+  /** AWS X-Ray: active tracing of every function, with Powertools Tracer subsegments for AWS calls. */
+  readonly tracing: boolean;
   /**
    * Seconds an authorizer answer is cached per `Authorization` value (API Gateway's result cache,
    * and the Function URL router's own): the longest a revoked token keeps working. 0: no cache.
@@ -83,7 +92,8 @@ export const DEFAULT_SETTINGS: MpuSettings = {
   maxFileSize: S3_LIMITS.maxObjectSize,
   sessionTtlSeconds: DEFAULTS.sessionTtlSeconds,
   urlExpirySeconds: DEFAULTS.urlExpirySeconds,
-  corsAllowedOrigins: ['*'],
+  corsAllowedOrigins: [],
+  functionUrlConcurrency: 10,
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
   logRetentionDays: 30,
@@ -91,8 +101,15 @@ export const DEFAULT_SETTINGS: MpuSettings = {
   retainData: true,
   sweepIntervalMinutes: 15,
   dashboard: true,
+  tracing: false,
   authCacheTtlSeconds: DEFAULT_AUTH_CACHE_TTL_SECONDS,
 };
+
+/**
+ * Longest sweeper interval: the "sweeper not running" alarm watches 3 periods of twice the
+ * interval, and CloudWatch evaluates at most one day (3 x 2 x 240 min = 24 h).
+ */
+export const MAX_SWEEP_INTERVAL_MINUTES = 240;
 
 /**
  * Where `cdk deploy` uploads the Lambda bundles on LocalStack. The LocalStack variant uses the
@@ -133,16 +150,19 @@ const contextSchema = z.object({
   // SigV4 presigned URLs live at most 7 days.
   urlExpirySeconds: int(60, 7 * 24 * 3600).optional(),
   corsAllowedOrigins: list.optional(),
+  functionUrlConcurrency: int(1, 1000).optional(),
   throttleRateLimit: int(1, 10_000).optional(),
   throttleBurstLimit: int(1, 5_000).optional(),
   logRetentionDays: int(1, 3653).optional(),
   accessLogRetentionDays: int(1, 3653).optional(),
   retainData: bool.optional(),
-  sweepIntervalMinutes: int(1, 1440).optional(),
+  sweepIntervalMinutes: int(1, MAX_SWEEP_INTERVAL_MINUTES).optional(),
   dashboard: bool.optional(),
+  tracing: bool.optional(),
   // API Gateway accepts 0 to 3600 s for authorizer result caching.
   authCacheTtlSeconds: int(0, 3600).optional(),
   alarmTopicArn: z.string().startsWith('arn:').optional(),
+  alarmEmail: z.email().optional(),
   jwtIssuer: z.string().url().optional(),
   jwtAudience: list.optional(),
   s3PublicEndpoint: z.string().url().optional(),
@@ -184,7 +204,14 @@ export function resolveSettings(partial: Partial<MpuSettings> = {}): MpuSettings
   if (s.jwtAuth && s.api !== 'http-api') {
     throw new Error('jwtAuth needs the HTTP API (api=http-api)');
   }
+  if (s.localstack && s.tracing) {
+    throw new Error('tracing: X-Ray is not part of LocalStack\'s free plan; deploy to AWS for traces');
+  }
   if (s.throttleBurstLimit < 1 || s.throttleRateLimit < 1) throw new Error('throttle limits must be positive');
+  if (!Number.isInteger(s.sweepIntervalMinutes) || s.sweepIntervalMinutes < 1 || s.sweepIntervalMinutes > MAX_SWEEP_INTERVAL_MINUTES) {
+    throw new Error(`sweepIntervalMinutes must be 1..${MAX_SWEEP_INTERVAL_MINUTES}`);
+  }
+  if (!Number.isInteger(s.functionUrlConcurrency) || s.functionUrlConcurrency < 1) throw new Error('functionUrlConcurrency must be a positive integer');
   if (!Number.isInteger(s.authCacheTtlSeconds) || s.authCacheTtlSeconds < 0 || s.authCacheTtlSeconds > 3600) {
     throw new Error('authCacheTtlSeconds must be 0..3600');
   }

@@ -3,18 +3,21 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Config } from '../config.js';
+import { traceClient } from '../tracing.js';
 
 /**
  * `WHEN_REQUIRED`: SDK >= 3.729 otherwise adds CRC32 checksum parameters, which would be signed
  * into presigned URLs for a body the SDK never saw; S3-compatible stores reject those.
  */
 function s3Client(endpoint: string | undefined, forcePathStyle: boolean): S3Client {
-  return new S3Client({
-    ...(endpoint ? { endpoint } : {}),
-    forcePathStyle,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  return traceClient(
+    new S3Client({
+      ...(endpoint ? { endpoint } : {}),
+      forcePathStyle,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    }),
+  );
 }
 
 export interface AwsClients {
@@ -26,7 +29,7 @@ export interface AwsClients {
 
 /** DynamoDB with plain JS values; `endpoint` only for local implementations (DynamoDB Local). */
 export function documentClient(endpoint?: string, config: DynamoDBClientConfig = {}): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...config, ...(endpoint ? { endpoint } : {}) }), {
+  return DynamoDBDocumentClient.from(traceClient(new DynamoDBClient({ ...config, ...(endpoint ? { endpoint } : {}) })), {
     marshallOptions: { removeUndefinedValues: true },
   });
 }

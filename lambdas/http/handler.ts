@@ -5,6 +5,7 @@ import { errorResponse, json, toApiError } from './response.js';
 import { ownerOf } from './request.js';
 import type { RouteId } from './routes.js';
 import { logger, flushMetrics } from '../observability.js';
+import { traced } from '../tracing.js';
 
 export interface RouteContext {
   event: APIGatewayProxyEventV2;
@@ -20,8 +21,9 @@ export function httpHandler(route: RouteId, logic: RouteLogic, getDeps: () => De
   return async (event) => {
     let owner: string | undefined;
     try {
-      owner = ownerOf(event);
-      const result = await logic({ event, owner, deps: getDeps() });
+      const caller = ownerOf(event);
+      owner = caller;
+      const result = await traced(route, { route }, () => logic({ event, owner: caller, deps: getDeps() }));
       return json(result.status, result.body);
     } catch (e) {
       const error = toApiError(e);

@@ -6,6 +6,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { apiCors } from './api-cors.js';
 
 export interface FunctionUrlApiProps {
   readonly router: lambda.IFunction;
@@ -19,20 +20,22 @@ export class FunctionUrlApi extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionUrlApiProps) {
     super(scope, id);
-    const cors = props.corsAllowedOrigins.length > 0;
+    const cors = apiCors(props.corsAllowedOrigins);
     this.functionUrl = new lambda.FunctionUrl(this, 'Url', {
       function: props.router,
       // The URL itself is open (IAM auth would need SigV4 from every client); the router function
-      // refuses every request without a valid API token before any route runs (lambdas/handlers/router.ts).
+      // refuses every request without a valid API token before any route runs (lambdas/handlers/router.ts),
+      // and its reserved concurrency (settings functionUrlConcurrency) caps what strangers can run.
       authType: lambda.FunctionUrlAuthType.NONE,
       invokeMode: lambda.InvokeMode.BUFFERED,
       ...(cors
         ? {
             cors: {
-              allowedOrigins: [...props.corsAllowedOrigins],
-              allowedMethods: [lambda.HttpMethod.GET, lambda.HttpMethod.POST, lambda.HttpMethod.DELETE],
-              allowedHeaders: ['content-type', 'authorization'],
-              maxAge: Duration.hours(1),
+              allowedOrigins: cors.allowOrigins,
+              allowedMethods: cors.allowMethods.map((m) => lambda.HttpMethod[m]),
+              allowedHeaders: cors.allowHeaders,
+              exposedHeaders: cors.exposeHeaders,
+              maxAge: Duration.seconds(cors.maxAgeSeconds),
             },
           }
         : {}),

@@ -13,6 +13,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE } from '../../lambdas/aws/table-definition.js';
+import { ENV } from '../../lambdas/env.js';
 import type { Access, FunctionId } from '../access.js';
 
 /** The repository root: entries, package-lock.json and tsconfig.json are found from here. */
@@ -42,6 +43,14 @@ export const BUNDLING = {
   logLevel: LogLevel.WARNING,
 } as const;
 
+/**
+ * Build-time constants of a bundle: lambdas/tracing.ts reads the literal `process.env.MPU_TRACING`,
+ * which esbuild replaces, so without tracing the Tracer and the X-Ray SDK are dead code, not shipped.
+ */
+export function bundleDefines(tracing: boolean): Record<string, string> {
+  return { [`process.env.${ENV.tracing}`]: JSON.stringify(String(tracing)) };
+}
+
 export interface HandlerFunctionProps {
   readonly id: FunctionId;
   readonly description: string;
@@ -60,6 +69,10 @@ export interface HandlerFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** AWS X-Ray: active tracing, the X-Ray grant, and Powertools Tracer in the bundle. */
+  readonly tracing: boolean;
+  /** Caps (and guarantees) the function's concurrency; undefined: the account's pool. */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 export class HandlerFunction extends Construct {
@@ -99,6 +112,7 @@ export class HandlerFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       environment: props.environment,
+      ...(props.reservedConcurrentExecutions !== undefined ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions } : {}),
       ...(this.logGroup ? { logGroup: this.logGroup } : {}),
       // JSON logs with Lambda-side level filtering: Powertools Logger honours AWS_LAMBDA_LOG_LEVEL.
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -106,8 +120,18 @@ export class HandlerFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      bundling: { ...BUNDLING, externalModules: [...BUNDLING.externalModules], mainFields: [...BUNDLING.mainFields] },
+      bundling: {
+        ...BUNDLING,
+        externalModules: [...BUNDLING.externalModules],
+        mainFields: [...BUNDLING.mainFields],
+        define: bundleDefines(props.tracing),
+      },
     });
+    if (props.tracing) {
+      // Set on the L1 resource: the L2 `tracing` prop would add the X-Ray grant as a second policy
+      // (AWS::IAM::Policy) on this role; the grant is in the role's one inline policy instead.
+      (this.fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    }
   }
 
   private statements(props: HandlerFunctionProps, functionName: string | undefined): iam.PolicyStatement[] {
@@ -138,6 +162,8 @@ export class HandlerFunction extends Construct {
     if (props.tokensTable) allow('TokensTable', access.tokensTable, [props.tokensTable.tableArn]);
     allow('UploadObjects', access.objects, [bucket.arnForObjects(`${props.objectKeyPrefix}*`)]);
     allow('UploadBucket', access.bucket, [bucket.bucketArn]);
+    // X-Ray has no resource-level permissions for sending traces: "*" is the only resource.
+    if (props.tracing) allow('XRay', ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
     return statements;
   }
 }

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { IDENTITY_SOURCE } from '../../lambdas/http/authorization.js';
 import { ROUTES, type RouteId } from '../../lambdas/http/routes.js';
 import type { JwtAuthSettings } from '../settings.js';
+import { apiCors } from './api-cors.js';
 
 /**
  * How every route is authorized. `token` (the default): the stack's Lambda authorizer checks
@@ -69,7 +70,7 @@ export class UploadHttpApi extends Construct {
   constructor(scope: Construct, id: string, props: UploadHttpApiProps) {
     super(scope, id);
 
-    const cors = props.corsAllowedOrigins.length > 0;
+    const cors = apiCors(props.corsAllowedOrigins);
     this.api = new apigw.HttpApi(this, 'Api', {
       description: 'Resumable multipart uploads into S3',
       // The stage below replaces the default one: it carries throttling and access logs.
@@ -77,10 +78,11 @@ export class UploadHttpApi extends Construct {
       ...(cors
         ? {
             corsPreflight: {
-              allowOrigins: [...props.corsAllowedOrigins],
-              allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST, apigw.CorsHttpMethod.DELETE],
-              allowHeaders: ['content-type', 'authorization'],
-              maxAge: Duration.hours(1),
+              allowOrigins: cors.allowOrigins,
+              allowMethods: cors.allowMethods.map((m) => apigw.CorsHttpMethod[m]),
+              allowHeaders: cors.allowHeaders,
+              exposeHeaders: cors.exposeHeaders,
+              maxAge: Duration.seconds(cors.maxAgeSeconds),
             },
           }
         : {}),

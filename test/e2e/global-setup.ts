@@ -46,6 +46,7 @@ export const OUTPUT_KEYS = {
   bucketName: 'BucketName',
   tableName: 'TableName',
   tokensTableName: 'TokensTableName',
+  alarmTopicArn: 'AlarmTopicArn',
   region: 'Region',
 } as const;
 const ENDPOINT_KEYS = ['api_url', 's3_endpoint', 'dynamodb_endpoint'] as const;

@@ -3,8 +3,9 @@
  * a Function URL in front of one router function that dispatches to the same handler modules.
  * Also `-c api=function-url` on AWS, which keeps the CloudWatch side.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/config.js';
 import { HANDLER_MODULES } from '../../lambdas/http/router.js';
@@ -21,7 +22,16 @@ beforeAll(() => {
   // Exactly what `cdk synth -c localstack=true` feeds the stack.
   const context: Record<string, string> = { localstack: 'true' };
   local = synthesize(settingsFromContext((k) => context[k]), 'MpuLocal');
-  awsUrl = synthesize({ api: 'function-url', authCacheTtlSeconds: 30, tokensTableName: 'acme-mpu-tokens' }, 'MpuUrl');
+  awsUrl = synthesize(
+    {
+      api: 'function-url',
+      authCacheTtlSeconds: 30,
+      tokensTableName: 'acme-mpu-tokens',
+      corsAllowedOrigins: ['https://app.example.com'],
+      functionUrlConcurrency: 20,
+    },
+    'MpuUrl',
+  );
 });
 
 afterAll(() => {
@@ -67,12 +77,12 @@ describe('LocalStack free plan (-c localstack=true)', () => {
     expect(bundle).not.toMatch(/import\(\s*["']\.\.\/handlers\//);
   });
 
-  test('a public Function URL with CORS is the API', () => {
+  test('a public Function URL is the API; no CORS unless origins are configured', () => {
     local.template.hasResourceProperties('AWS::Lambda::Url', {
       AuthType: 'NONE',
       TargetFunctionArn: { 'Fn::GetAtt': [fnId(local, 'router'), 'Arn'] },
-      Cors: { AllowOrigins: ['*'], AllowMethods: ['GET', 'POST', 'DELETE'] },
     });
+    expect(Object.values(local.template.findResources('AWS::Lambda::Url'))[0]!.Properties.Cors).toBeUndefined();
     local.template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunctionUrl',
       Principal: '*',
@@ -157,6 +167,17 @@ describe('LocalStack free plan (-c localstack=true)', () => {
     expect(JSON.stringify(resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.Code.S3Bucket)).toContain('cdk-hnb659fds-assets');
   });
 
+  test('the router is capped by reserved concurrency (anyone may call the URL); the sweeper runs one at a time', () => {
+    expect(resources(local)[fnId(local, 'router')]!.Properties.ReservedConcurrentExecutions).toBe(10);
+    expect(resources(local)[fnId(local, 'sweep')]!.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.ReservedConcurrentExecutions).toBe(20);
+  });
+
+  test.each(['router', 'sweep'] as const)('%s: bundle at most 650 KiB', (id) => {
+    const code = resources(local)[fnId(local, id)]!.Properties.Code as { S3Key: string };
+    expect(statSync(path.join(local.assetDir(code.S3Key), 'index.mjs')).size).toBeLessThanOrEqual(650 * 1024);
+  });
+
   test('the sweeper schedule is an EventBridge rule (on the free plan)', () => {
     local.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
   });
@@ -184,6 +205,32 @@ describe('Function URL variant on AWS (-c api=function-url)', () => {
     // Retained data, no free-plan endpoint override.
     const env = resources(awsUrl)[fnId(awsUrl, 'router')]!.Properties.Environment.Variables as Record<string, unknown>;
     expect(env[ENV.s3PublicEndpoint]).toBeUndefined();
+  });
+
+  test('CORS for configured origins: the HTTP API\'s definition (route table methods, Retry-After exposed)', () => {
+    awsUrl.template.hasResourceProperties('AWS::Lambda::Url', {
+      Cors: {
+        AllowOrigins: ['https://app.example.com'],
+        AllowMethods: Match.anyValue(),
+        AllowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        ExposeHeaders: ['retry-after'],
+        MaxAge: 3600,
+      },
+    });
+    const cors = Object.values(awsUrl.template.findResources('AWS::Lambda::Url'))[0]!.Properties.Cors as { AllowMethods: string[] };
+    expect([...cors.AllowMethods].sort()).toEqual([...new Set(ROUTES.map((r) => r.method))].sort());
+  });
+
+  test('every alarm notifies the stack\'s topic on 2 of 3 data points; its ARN is an output', () => {
+    const topics = Object.keys(awsUrl.template.findResources('AWS::SNS::Topic'));
+    expect(topics).toHaveLength(1);
+    const alarms = Object.values(awsUrl.template.findResources('AWS::CloudWatch::Alarm')) as { Properties: any }[];
+    // API 5xx, Lambda errors and throttles, 2 sweeper, 2 table, 2 duration alarms.
+    expect(alarms).toHaveLength(3 + 2 + 2 + 2);
+    for (const a of alarms) {
+      expect(a.Properties).toMatchObject({ AlarmActions: [{ Ref: topics[0] }], OKActions: [{ Ref: topics[0] }], EvaluationPeriods: 3, DatapointsToAlarm: 2 });
+    }
+    expect((awsUrl.template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn!.Value).toEqual({ Ref: topics[0] });
   });
 
   test('API tokens: the configured cache TTL reaches the router; the tokens table is named, protected and retained', () => {

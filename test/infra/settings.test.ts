@@ -5,13 +5,16 @@ import { retentionDays } from '../../lib/mpu-stack.js';
 const fromContext = (context: Record<string, unknown>) => settingsFromContext((k) => context[k]);
 
 describe('settingsFromContext', () => {
-  test('no context: the defaults (HTTP API, retained data, CORS *, 15 min URLs, 24 h sessions)', () => {
+  test('no context: the defaults (HTTP API, retained data, no browser origins, 15 min URLs, 24 h sessions, no tracing)', () => {
     expect(fromContext({})).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toMatchObject({
       api: 'http-api',
       localstack: false,
       retainData: true,
-      corsAllowedOrigins: ['*'],
+      // The CLI needs no CORS; a browser app names its origin explicitly.
+      corsAllowedOrigins: [],
+      tracing: false,
+      functionUrlConcurrency: 10,
       urlExpirySeconds: 900,
       sessionTtlSeconds: 86400,
       objectKeyPrefix: 'uploads/',
@@ -51,6 +54,15 @@ describe('settingsFromContext', () => {
     });
   });
 
+  test('tracing, the alarm e-mail and the Function URL cap from -c', () => {
+    expect(fromContext({ tracing: 'true', alarmEmail: 'ops@example.com', functionUrlConcurrency: '25' })).toMatchObject({
+      tracing: true,
+      alarmEmail: 'ops@example.com',
+      functionUrlConcurrency: 25,
+    });
+    expect(fromContext({}).alarmEmail).toBeUndefined();
+  });
+
   test('API tokens by default, answers cached 300 s; authCacheTtlSeconds and tokensTableName from -c', () => {
     expect(fromContext({}).authCacheTtlSeconds).toBe(300);
     expect(fromContext({}).jwtAuth).toBeUndefined();
@@ -79,6 +91,12 @@ describe('settingsFromContext', () => {
     [{ api: 'function-url', jwtIssuer: 'https://id.example.com', jwtAudience: 'x' }, /jwtAuth needs the HTTP API/],
     [{ authCacheTtlSeconds: '3601' }, /authCacheTtlSeconds/],
     [{ authCacheTtlSeconds: '-1' }, /authCacheTtlSeconds/],
+    [{ alarmEmail: 'not-an-address' }, /alarmEmail/],
+    [{ tracing: 'yes' }, /tracing/],
+    [{ localstack: 'true', tracing: 'true' }, /X-Ray/],
+    [{ functionUrlConcurrency: '0' }, /functionUrlConcurrency/],
+    // The "sweeper not running" alarm looks at 3 periods of twice the interval: at most one day.
+    [{ sweepIntervalMinutes: '241' }, /sweepIntervalMinutes/],
   ])('refuses %j', (context, message) => {
     expect(() => fromContext(context)).toThrow(message);
   });
