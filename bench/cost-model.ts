@@ -13,18 +13,20 @@
  *   GET /upload/{id}/status    only when resuming (1)
  *
  * handlers (lambdas/service/uploads.ts, lambdas/aws/session-store.ts, lambdas/aws/storage.ts)
- *   init:     Query open_sessions_by_owner (COUNT, eventually consistent, small: 0.5 RRU);
- *             S3 CreateMultipartUpload; PutItem (base 1 WRU + 2 sparse GSIs 1 WRU each = 3 WRU);
- *             presigning is local (no request)
+ *   init:     S3 CreateMultipartUpload; one TransactWriteItems (the CLI sends an Idempotency-Key):
+ *             the owner's open-session count (2 WRU), the session row (2 WRU + the sparse
+ *             open_sessions_by_expiry GSI 1 WRU), the key (2 WRU) = 7 WRU; presigning is local
  *   parts:    GetItem consistent (1 RRU); presigning is local
  *   status:   GetItem (1 RRU); S3 ListParts x ceil(N/1000)
  *   complete: GetItem (1 RRU); S3 ListParts x ceil(N/1000); UpdateItem to completing (base 1 WRU +
  *             open_sessions_by_expiry, projection ALL, 1 WRU = 2 WRU); S3 CompleteMultipartUpload;
  *             (HeadObject only if the store answers without an ETag: not on AWS);
- *             UpdateItem to completed, REMOVE open_shard/open_owner (base 1 + two GSI deletes = 3 WRU)
+ *             one TransactWriteItems: the row to completed, REMOVE open_shard (2 WRU + the GSI
+ *             delete 1 WRU) and the owner's count (2 WRU) = 5 WRU
  *   authorizer (token): GetItem on the tokens table (1 RRU) per invocation; API Gateway caches
  *             the answer for resultsCacheTtl, so between 1 and (2 + P) invocations per upload.
- * Items are < 1 KB (1 WRU per write, 1 RRU per consistent read of < 4 KB).
+ * Items are < 1 KB (1 WRU per write, 1 RRU per consistent read of < 4 KB); a transaction writes
+ * each item at twice that (its GSI updates counted at the standard rate).
  */
 export const PRICES = {
   asOf: '2025 list prices, us-east-1 (AWS pricing pages); check before relying on them',
@@ -57,9 +59,9 @@ export function uploadCost(parts: number, partsCalls: number): UploadCost {
   const handlers = apiCalls;
   const authMax = apiCalls;
   const authMin = 1;
-  const rruBase = 0.5 + partsCalls + 1;
-  const wru = 3 + 2 + 3;
-  const ddbRequests = 2 + partsCalls + 3;
+  const rruBase = partsCalls + 1;
+  const wru = 7 + 2 + 5;
+  const ddbRequests = 1 + partsCalls + 3;
   const s3Put = 1 + parts + listPages + 1; // Create, UploadPart x N, ListParts (LIST class), Complete
   const cost = (auth: number) => {
     const lambdaCalls = handlers + auth;
