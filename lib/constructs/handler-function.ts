@@ -157,7 +157,6 @@ export class HandlerFunction extends Construct {
     }
     allow('SessionsTable', access.table, [table.tableArn]);
     allow('OpenSessionsIndex', access.openSessionsIndex, [`${table.tableArn}/index/${TABLE.openSessionsIndex.name}`]);
-    allow('OpenByOwnerIndex', access.openByOwnerIndex, [`${table.tableArn}/index/${TABLE.openByOwnerIndex.name}`]);
     if (access.tokensTable.length > 0 && !props.tokensTable) throw new Error(`${props.id}: access to the tokens table needs the tokensTable prop`);
     if (props.tokensTable) allow('TokensTable', access.tokensTable, [props.tokensTable.tableArn]);
     allow('UploadObjects', access.objects, [bucket.arnForObjects(`${props.objectKeyPrefix}*`)]);
