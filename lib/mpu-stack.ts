@@ -178,13 +178,14 @@ export class MpuStack extends Stack {
       this.apiUrl = httpApi.url;
     } else {
       // No API Gateway in front: the router runs the token authorizer itself (lambdas/handlers/router.ts).
-      // Anyone may call the URL (the router refuses them, but each refusal is an invocation):
-      // reserved concurrency caps what strangers can run; beyond it callers get 429.
+      // On AWS anyone may call the URL (the router refuses them, but each refusal is an invocation):
+      // reserved concurrency caps what strangers can run; beyond it callers get 429. LocalStack
+      // publishes its port on 127.0.0.1 only, and a cap there would only throttle the e2e suite.
       router = handler(
         'router',
         'mpu API router: token authorization, then every route of the route table behind one Function URL',
         { ...environment, [ENV.tokensTableName]: tokensTable!.tableName, [ENV.authCacheTtlSeconds]: String(s.authCacheTtlSeconds) },
-        s.functionUrlConcurrency,
+        s.localstack ? undefined : s.functionUrlConcurrency,
       );
       this.functionUrlApi = new FunctionUrlApi(this, 'FunctionUrl', { router, corsAllowedOrigins: s.corsAllowedOrigins });
       this.apiUrl = this.functionUrlApi.url;

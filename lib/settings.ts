@@ -45,9 +45,10 @@ export interface MpuSettings {
    */
   readonly corsAllowedOrigins: readonly string[];
   /**
-   * Reserved concurrency of the Function URL variant's router (`api=function-url`): the URL is
-   * open to anyone (the router refuses requests without a valid token, but each refusal is an
-   * invocation), so this caps what strangers can make it cost; beyond it callers get 429.
+   * Reserved concurrency of the Function URL variant's router (`api=function-url`) on AWS: the
+   * URL is open to anyone (the router refuses requests without a valid token, but each refusal is
+   * an invocation), so this caps what strangers can make it cost; beyond it callers get 429.
+   * Not applied on LocalStack, whose port only this machine reaches.
    */
   readonly functionUrlConcurrency: number;
   /** Steady-state requests per second and burst for the whole API (HTTP API stage throttling). */

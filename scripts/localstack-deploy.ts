@@ -1,6 +1,7 @@
 /**
  * The stack on LocalStack (free plan), end to end:
  *   npm run localstack:deploy    deploy `-c localstack=true`, write cdk-outputs.localstack.json
+ *                                (extra arguments go to cdklocal: `-- -c s3PublicEndpoint=...`)
  *   npm run localstack:e2e       run the e2e suite against that deployment (its outputs file)
  *   npm run localstack:destroy   delete the stack
  * LocalStack must be running first: `docker compose up -d --wait` (docs/localstack.md).
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     case 'deploy':
       await checkLocalStack();
       await createAssetsBucket();
-      cdklocal(['deploy', stackName, '--require-approval', 'never', '--outputs-file', outputsFile]);
+      cdklocal(['deploy', stackName, '--require-approval', 'never', '--outputs-file', outputsFile, ...process.argv.slice(3)]);
       console.log(`\noutputs: ${outputsFile}\nnext: npm run localstack:e2e   or   npm run mpu -- upload FILE --api <ApiUrl>`);
       break;
     case 'e2e': {

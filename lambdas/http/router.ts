@@ -26,7 +26,8 @@ export type HandlerLoaders = Record<RouteId, () => Promise<HandlerModule>>;
 /**
  * The real handler modules, imported statically: behind a dynamic import() esbuild wraps the
  * whole module graph (AWS SDK included) in lazy initialisers and stops tree-shaking it, which
- * made the router's bundle 85 KB larger and its cold import no faster (docs/benchmarks.md).
+ * made the router's bundle 81 KiB larger and its cold import slower, not faster (125 ms against
+ * 105; docs/benchmarks.md).
  */
 export const HANDLER_MODULES: HandlerLoaders = {
   init: async () => initModule,
