@@ -14,9 +14,9 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import type { StatusResponse } from '../lambdas/core/api.js';
-import { MiB } from '../lambdas/core/limits.js';
-import { routePath } from '../lambdas/http/routes.js';
+import type { StatusResponse } from '../contract/api.js';
+import { MiB } from '../contract/limits.js';
+import { routePath } from '../contract/routes.js';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { checkDependencies, formatProblems } from '../local/deps.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
@@ -28,6 +28,10 @@ const { values: args } = parseArgs({
   options: {
     size: { type: 'string', default: '100' },
     'kill-at': { type: 'string', default: '0.5' },
+    // The first run is paced so the kill lands midway however fast or loaded the machine is:
+    // unpaced, 100 MiB on loopback takes about a second, and a busy machine's status polling
+    // could see the upload finish before it is killed.
+    'first-run-rate': { type: 'string', default: '32MiB' },
   },
 });
 const SIZE = Number(args.size) * MiB;
@@ -62,9 +66,11 @@ async function status(api: string, sessionId: string): Promise<StatusResponse> {
 
 /** Runs `mpu upload`, and SIGKILLs it once storage holds `killAt` of the parts. */
 async function uploadAndKill(api: string, file: string, stateDir: string, killAt: number) {
-  const child = spawn(process.execPath, [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--no-progress'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--no-progress', '--limit-rate', String(args['first-run-rate'])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   let sessionId: string | undefined;
   child.stderr.on('data', (d: Buffer) => {
