@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
-import { routeKey } from '../lambdas/http/routes.js';
+import { routeKey } from '../contract/routes.js';
 import { GiB, MiB, summarize, type Summary } from './lib/stats.js';
 import { lastJson, measure, TIME_BIN, type Measured } from './lib/measure.js';
 import { startShapingProxy, type ShapingProxy } from './lib/proxy.js';

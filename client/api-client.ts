@@ -1,5 +1,5 @@
 /**
- * Typed client of the upload API (paths from lambdas/http/routes.ts, bodies from lambdas/core/api.ts).
+ * Typed client of the upload API (paths from contract/routes.ts, bodies from contract/api.ts).
  * Every call is retried by cause (429/5xx/connection failures), and a non-2xx answer becomes an
  * ApiRequestError carrying the server's `error` code.
  */
@@ -15,8 +15,8 @@ import type {
   PartUrlRequest,
   PartUrlResponse,
   StatusResponse,
-} from '../lambdas/core/api.js';
-import { ROUTES, routePath, type RouteId } from '../lambdas/http/routes.js';
+} from '../contract/api.js';
+import { ROUTES, routePath, type RouteId } from '../contract/routes.js';
 import { ApiRequestError, MpuError, StallError } from './errors.js';
 import { header } from './http.js';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryNotice, type RetryPolicy } from './retry.js';

@@ -4,7 +4,7 @@
  * stored or the session is dead.
  */
 import { resolve } from 'node:path';
-import { ApiRequestError, FileMismatchError, IntegrityError, SessionStateError, UsageError } from './errors.js';
+import { ApiRequestError, FileMismatchError, IntegrityError, SessionStateError, UsageError, isApiCode } from './errors.js';
 import { fingerprint, fingerprintChange, sameFingerprint, StateStore, type Fingerprint } from './state.js';
 import { runUpload, type UploadDeps, type UploadOptions, type UploadResult } from './upload.js';
 
@@ -83,5 +83,5 @@ function remember(opts: UploadOptions, store: StateStore, path: string, fp: Fing
 
 function isDeadSession(err: unknown): boolean {
   if (err instanceof SessionStateError) return true;
-  return err instanceof ApiRequestError && ['not_found', 'session_aborted', 'session_expired'].includes(err.code);
+  return err instanceof ApiRequestError && isApiCode(err.code, ['not_found', 'session_aborted', 'session_expired']);
 }

@@ -2,11 +2,12 @@
  * The client's failures. Each kind carries the process exit code the CLI uses for it, so the
  * library decides what went wrong and the CLI only prints `message` and exits with `exitCode`.
  */
-import type { ErrorBody } from '../lambdas/core/api.js';
+import type { ErrorBody } from '../contract/api.js';
+import type { ErrorCode } from '../contract/error-codes.js';
 import { refusalHint } from './storage-refusal.js';
-import { NETWORK_CODES } from '../lambdas/core/network-codes.js';
+import { NETWORK_CODES } from '../contract/network-codes.js';
 
-/** The one list of connection-failure codes, shared with the API (lambdas/core/network-codes.ts). */
+/** The one list of connection-failure codes, shared with the API (contract/network-codes.ts). */
 export { NETWORK_CODES };
 
 /** Documented exit codes of `mpu` (see client/README.md). */
@@ -84,11 +85,14 @@ export class ApiRequestError extends MpuError {
   }
 }
 
+/** True if `code` (from an error body) is one of `codes`; the list is checked against the contract. */
+export function isApiCode(code: string, codes: readonly ErrorCode[]): boolean {
+  return (codes as readonly string[]).includes(code);
+}
+
 function exitCodeForApi(status: number, code: string): ExitCode {
   if (status === 401 || status === 403) return EXIT.unauthorized;
-  if (code === 'not_found' || code === 'session_aborted' || code === 'session_expired' || code === 'session_completed') {
-    return EXIT.session;
-  }
+  if (isApiCode(code, ['not_found', 'session_aborted', 'session_expired', 'session_completed'])) return EXIT.session;
   if (status === 429 || status >= 500) return EXIT.unavailable;
   return EXIT.failure;
 }

@@ -4,7 +4,7 @@
  * 1 MiB scratch buffer: nothing but 16-byte digests crosses threads, memory stays constant.
  */
 import { Worker } from 'node:worker_threads';
-import { partOffset, partSize, type PartPlan } from '../lambdas/core/parts.js';
+import { partOffset, partSize, type PartPlan } from '../contract/parts.js';
 import { FileMismatchError, MpuError } from './errors.js';
 import { HASH_BLOCK_SIZE } from './part-hasher.js';
 

@@ -8,7 +8,7 @@
  * The CLI (client/cli.ts) is a thin layer over this module.
  */
 import type { Dispatcher } from 'undici';
-import type { AbortResponse, StatusResponse } from '../lambdas/core/api.js';
+import type { AbortResponse, StatusResponse } from '../contract/api.js';
 import { ApiClient } from './api-client.js';
 import { createDispatcher } from './http.js';
 import { putPart } from './put-part.js';
@@ -24,6 +24,8 @@ export { ApiClient } from './api-client.js';
 export { parseSize, formatBytes } from './sizes.js';
 export { multipartEtag } from './hashing.js';
 export { StateStore, type StateEntry } from './state.js';
+/** Where the local cloud's endpoints file is found (the operator tool looks for its tokens table there too). */
+export { findEndpointsFile, type Env } from './config.js';
 
 const USER_AGENT = 'mpu-client/0.1';
 

@@ -3,7 +3,7 @@
  * the uploaders with constant memory, so the MD5-bound URLs can be asked for before a part is sent.
  */
 import { createHash } from 'node:crypto';
-import { partOffset, partSize, type PartPlan } from '../lambdas/core/parts.js';
+import { partOffset, partSize, type PartPlan } from '../contract/parts.js';
 import type { PartReader } from './part-reader.js';
 
 export const HASH_BLOCK_SIZE = 1024 * 1024;

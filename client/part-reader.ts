@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { FileMismatchError } from './errors.js';
-import { partOffset, partSize, type PartPlan } from '../lambdas/core/parts.js';
+import { partOffset, partSize, type PartPlan } from '../contract/parts.js';
 
 export class PartReader {
   private constructor(

@@ -1,5 +1,5 @@
 /** Human sizes and durations: parsing `5MiB` / `8MB` / `1048576`, and formatting for output. Pure. */
-import { GiB, KiB, MiB, TiB } from '../lambdas/core/limits.js';
+import { GiB, KiB, MiB, TiB } from '../contract/limits.js';
 
 const UNITS: Record<string, number> = {
   '': 1,

@@ -8,9 +8,9 @@
  */
 import { basename } from 'node:path';
 import type { Dispatcher } from 'undici';
-import type { CompleteResponse, InitResponse, PartUrl, StatusResponse } from '../lambdas/core/api.js';
-import { API_LIMITS, DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
-import { countParts, defaultChunkSize, minimumChunkSize, partSize, planParts, type PartPlan } from '../lambdas/core/parts.js';
+import type { CompleteResponse, InitResponse, PartUrl, StatusResponse } from '../contract/api.js';
+import { API_LIMITS, DEFAULTS, S3_LIMITS } from '../contract/limits.js';
+import { countParts, defaultChunkSize, minimumChunkSize, partSize, planParts, type PartPlan } from '../contract/parts.js';
 import type { ApiClient } from './api-client.js';
 import { ApiRequestError, FileMismatchError, InterruptedError, IntegrityError, MpuError, SessionStateError, UsageError } from './errors.js';
 import { etagMatches, md5, md5Hex, multipartEtag, normalizeEtag } from './hashing.js';

@@ -10,8 +10,8 @@
  * URLs that came with `init` (not bound to an MD5) are used first for their parts, with our own
  * Content-MD5 header added: storage still verifies the bytes, and no extra round trip is needed.
  */
-import type { PartUrl, PartUrlResponse } from '../lambdas/core/api.js';
-import { API_LIMITS } from '../lambdas/core/limits.js';
+import type { PartUrl, PartUrlResponse } from '../contract/api.js';
+import { API_LIMITS } from '../contract/limits.js';
 import { md5Base64 } from './hashing.js';
 import { MpuError } from './errors.js';
 

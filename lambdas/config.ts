@@ -3,7 +3,7 @@
  * ENV names the variables once; the CDK stack and the local cloud set them through this map.
  */
 import * as z from 'zod';
-import { DEFAULTS, S3_LIMITS } from './core/limits.js';
+import { DEFAULTS, S3_LIMITS } from '../contract/limits.js';
 import { ENV } from './env.js';
 
 /** The variables' names live in env.ts (no zod there: the authorizer needs the names, not this parser). */

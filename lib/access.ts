@@ -5,8 +5,8 @@
  * test/unit/access.test.ts runs every use case path by path over recording fakes of the SDK
  * clients and checks that the actions its calls need are exactly these, no more, no less.
  */
-import type { RouteId } from '../lambdas/http/routes.js';
-import { ROUTES } from '../lambdas/http/routes.js';
+import type { RouteId } from '../contract/routes.js';
+import { ROUTES } from '../contract/routes.js';
 
 export type FunctionId = RouteId | 'sweep' | 'router' | 'authorizer';
 

@@ -9,13 +9,13 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../lambdas/env.js';
-import { ROUTES, type RouteId } from '../lambdas/http/routes.js';
+import { ROUTES, type RouteId } from '../contract/routes.js';
 import { ACCESS, type FunctionId } from './access.js';
 import { FunctionUrlApi } from './constructs/function-url-api.js';
 import { HandlerFunction } from './constructs/handler-function.js';
 import { UploadHttpApi, type HttpApiAuth } from './constructs/http-api.js';
 import { Monitoring } from './constructs/monitoring.js';
-import { OUTPUT_KEYS } from './outputs.js';
+import { OUTPUT_KEYS } from '../contract/outputs.js';
 import { SessionsTable } from './constructs/sessions-table.js';
 import { TokensTable } from './constructs/tokens-table.js';
 import { UploadBucket } from './constructs/upload-bucket.js';
@@ -26,7 +26,7 @@ export interface MpuStackProps extends StackProps {
   readonly settings?: Partial<MpuSettings>;
 }
 
-export { OUTPUT_KEYS } from './outputs.js';
+export { OUTPUT_KEYS } from '../contract/outputs.js';
 
 /**
  * Memory buys CPU on Lambda: 512 MB starts the ~1 MB bundles quickly and presigns hundreds of
@@ -223,7 +223,7 @@ export class MpuStack extends Stack {
     if (tokensTable) {
       new CfnOutput(this, OUTPUT_KEYS.tokensTableName, {
         value: tokensTable.tableName,
-        description: 'API tokens table (mpu token create|list|revoke --outputs <this file>)',
+        description: 'API tokens table (mpu-admin token create|list|revoke --outputs <this file>)',
       });
     }
     if (this.monitoring) {

@@ -4,7 +4,7 @@
  * settingsFromContext(), so every knob is documented and validated in one place.
  */
 import * as z from 'zod';
-import { DEFAULTS, S3_LIMITS } from '../lambdas/core/limits.js';
+import { DEFAULTS, S3_LIMITS } from '../contract/limits.js';
 import { DEFAULT_AUTH_CACHE_TTL_SECONDS } from '../lambdas/http/authorization.js';
 
 /**

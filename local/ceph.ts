@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MiB, GiB } from '../lambdas/core/limits.js';
+import { MiB, GiB } from '../contract/limits.js';
 import { answersHttp, assertRunning, claimRunDir, freePorts, releaseRunDir, reapStale, run, runRoot, sleep, startDaemon, tailFile, waitFor, type Daemon } from './procs.js';
 
 export interface CephOptions {

@@ -13,7 +13,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TokenStore } from '../lambdas/aws/token-store.js';
 import { ENV } from '../lambdas/config.js';
-import { S3_LIMITS } from '../lambdas/core/limits.js';
+import { S3_LIMITS } from '../contract/limits.js';
 import { newToken, tokenRecord, type TokenRecord } from '../lambdas/core/tokens.js';
 import { startCeph, type CephCluster } from './ceph.js';
 import { checkDependencies, formatProblems } from './deps.js';
@@ -211,7 +211,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log(`gateway: ready at ${gateway.url} in ${timings.gateway} ms`);
     };
 
-    // The default owner's token, made the way `mpu token create` makes one (only its hash is
+    // The default owner's token, made the way `mpu-admin token create` makes one (only its hash is
     // stored); kept so a DynamoDB Local restart without a data dir can put the row back.
     const tokens = new TokenStore(DynamoDBDocumentClient.from(dbClient), tokensTable);
     const created = newToken();

@@ -16,7 +16,7 @@ export interface LocalEndpoints {
   dynamodb_endpoint: string;
   access_key_id: string;
   secret_access_key: string;
-  /** The API tokens table (`mpu token create|list|revoke` find it here). */
+  /** The API tokens table (`mpu-admin token create|list|revoke` find it here). */
   tokens_table: string;
   /** Bearer token of the default owner (`local-user`), created at start. */
   token?: string;

@@ -7,7 +7,7 @@
  * One such line per request (method, URL as sent, status, ms from request in to response out,
  * API Gateway request id). Other lines (start-up, handler failures with their stacks) are free text.
  */
-import { ROUTES, matchPath, type RouteDef } from '../lambdas/http/routes.js';
+import { ROUTES, matchPath, type RouteDef } from '../contract/routes.js';
 
 /** File name of the log in the local cloud's run directory. */
 export const GATEWAY_LOG_FILE = 'gateway.log';

@@ -121,7 +121,7 @@ Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and 
   API (gateway)   ${e.api_url}
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
   DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
-  API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; mpu token create --owner NAME makes more)
+  API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; npm run -s admin -- token create --owner NAME makes more)
   region ${e.region}  access key ${e.access_key_id}  secret ${e.secret_access_key}
   endpoints file  ${cloud.endpointsFile ?? '(not written)'}
   logs            ${cloud.dir}

@@ -23,8 +23,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Dispatcher } from 'undici';
-import { MiB } from '../lambdas/core/limits.js';
-import { ROUTES, matchPath, routeKey } from '../lambdas/http/routes.js';
+import { MiB } from '../contract/limits.js';
+import { ROUTES, matchPath, routeKey } from '../contract/routes.js';
 import { createDispatcher } from '../client/http.js';
 import { upload, type UploadResult } from '../client/index.js';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
@@ -59,7 +59,7 @@ const MIN_SIZE = parseSize(args['min-size']!);
 const MAX_SIZE = parseSize(args['max-size']!);
 const CHUNK = parseSize(args['chunk-size']!);
 const VERIFY = args.verify === 'all' ? UPLOADS : Math.min(UPLOADS, Number(args.verify));
-const MPU = join(PROJECT_ROOT, 'client/bin/mpu.mjs');
+const MPU_ADMIN = join(PROJECT_ROOT, 'ops/admin/bin/mpu-admin.mjs');
 
 function intArg(name: 'uploads' | 'owners' | 'concurrency', min: number, max: number): number {
   const n = Number(args[name]);
@@ -224,9 +224,9 @@ async function findCloud(work: string): Promise<{ endpoints: LocalEndpoints; end
   return { endpoints: cloud.endpoints, endpointsFile, cloud };
 }
 
-function runMpu(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runAdmin(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MPU, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MPU_ADMIN, ...argv], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -246,7 +246,7 @@ interface Owner {
 }
 
 /**
- * One API token per owner, made with `mpu token create` (the operator's way) on the cloud's
+ * One API token per owner, made with `mpu-admin token create` (the operator's way) on the cloud's
  * tokens table. Without auth (no token in the endpoints file), every upload is the same caller.
  */
 async function makeOwners(endpoints: LocalEndpoints, endpointsFile: string): Promise<Owner[]> {
@@ -258,8 +258,8 @@ async function makeOwners(endpoints: LocalEndpoints, endpointsFile: string): Pro
   const env = { ...process.env, MPU_ENDPOINTS_FILE: endpointsFile };
   return Promise.all(
     names.map(async (name) => {
-      const r = await runMpu(['token', 'create', '--owner', name, '--description', 'npm run load', '--endpoints-file', endpointsFile, '--json'], env);
-      if (r.code !== 0) throw new Error(`mpu token create --owner ${name} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
+      const r = await runAdmin(['token', 'create', '--owner', name, '--description', 'npm run load', '--endpoints-file', endpointsFile, '--json'], env);
+      if (r.code !== 0) throw new Error(`mpu-admin token create --owner ${name} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { token: string; token_id?: string };
       return { name, token: out.token, ...(out.token_id ? { tokenId: out.token_id } : {}) };
     }),
@@ -268,7 +268,7 @@ async function makeOwners(endpoints: LocalEndpoints, endpointsFile: string): Pro
 
 async function revokeOwners(owners: Owner[], endpointsFile: string): Promise<void> {
   const env = { ...process.env, MPU_ENDPOINTS_FILE: endpointsFile };
-  await Promise.all(owners.filter((o) => o.token).map((o) => runMpu(['token', 'revoke', o.tokenId ?? o.token!, '--endpoints-file', endpointsFile], env)));
+  await Promise.all(owners.filter((o) => o.token).map((o) => runAdmin(['token', 'revoke', o.tokenId ?? o.token!, '--endpoints-file', endpointsFile], env)));
 }
 
 /** S3's multipart ETag of a file split into `chunk`-byte parts: md5(md5(part 1) ... md5(part n))-n. */

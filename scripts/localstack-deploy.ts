@@ -74,9 +74,9 @@ async function createAssetsBucket(): Promise<void> {
   }
 }
 
-/** `mpu token create` against the deployed stack's tokens table; the token is only passed on, never printed. */
+/** `mpu-admin token create` against the deployed stack's tokens table; the token is only passed on, never printed. */
 function e2eToken(): string {
-  const args = ['client/bin/mpu.mjs', 'token', 'create', '--outputs', outputsFile, '--stack', stackName, '--owner', 'e2e', '--expires-in', '2h'];
+  const args = ['ops/admin/bin/mpu-admin.mjs', 'token', 'create', '--outputs', outputsFile, '--stack', stackName, '--owner', 'e2e', '--expires-in', '2h'];
   console.log(`$ node ${args.join(' ')}`);
   const r = spawnSync(process.execPath, args, { cwd: root, env: localEnv, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (r.error) throw r.error;

@@ -2,7 +2,7 @@
 import { createHash, randomFillSync } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { MiB } from '../lambdas/core/limits.js';
+import { MiB } from '../contract/limits.js';
 
 export async function writeRandomFile(path: string, size: number): Promise<string> {
   const out = createWriteStream(path);

@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { StatusResponse } from '../../lambdas/core/api.js';
+import type { StatusResponse } from '../../contract/api.js';
 import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
 import { resolveApi, stateDirPath, type Env } from '../config.js';
 import { createDispatcher } from '../http.js';
@@ -12,7 +12,6 @@ import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
 import { noProgress, plainProgress, ttyProgress, type ProgressView, type RunTotal } from './progress-view.js';
-import { registerTokenCommands } from './token-commands.js';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -173,8 +172,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
       }
     });
-
-  registerTokenCommands(program, io, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

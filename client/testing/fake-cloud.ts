@@ -4,9 +4,9 @@
  * test inject faults per PUT.
  */
 import { createHash } from 'node:crypto';
-import type { CompleteResponse, InitRequest, InitResponse, PartUrl, PartUrlResponse, StatusResponse } from '../../lambdas/core/api.js';
-import { API_LIMITS } from '../../lambdas/core/limits.js';
-import { missingParts, partSize, planParts } from '../../lambdas/core/parts.js';
+import type { CompleteResponse, InitRequest, InitResponse, PartUrl, PartUrlResponse, StatusResponse } from '../../contract/api.js';
+import { API_LIMITS } from '../../contract/limits.js';
+import { missingParts, partSize, planParts } from '../../contract/parts.js';
 import { ApiRequestError, PutPartError } from '../errors.js';
 import { multipartEtag } from '../hashing.js';
 import type { PutPart, PutPartOptions } from '../put-part.js';

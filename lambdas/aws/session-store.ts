@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SessionStatus } from '../core/api.js';
+import type { SessionStatus } from '../../contract/api.js';
 import { canTransition, isFinal, type SessionRecord } from '../core/session.js';
 import { itemAtFailure, putIfAbsent, retryingConflicts, transactWrite, type TransactItem } from './dynamo.js';
 import { TABLE } from './table-definition.js';

@@ -11,8 +11,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { UploadedPart } from '../core/api.js';
-import { S3_LIMITS } from '../core/limits.js';
+import type { UploadedPart } from '../../contract/api.js';
+import { S3_LIMITS } from '../../contract/limits.js';
 import { ApiError } from '../core/errors.js';
 
 export interface MultipartRef {

@@ -24,7 +24,7 @@ export const SESSION_INDEXES = [TABLE.openSessionsIndex] as const;
 /**
  * The API tokens table (lambdas/core/tokens.ts TokenRecord): one row per token, keyed by its
  * public id; it holds the SHA-256 of each secret, never a token. The authorizer only reads it
- * (GetItem); `mpu token` writes it with operator credentials.
+ * (GetItem); `mpu-admin token` writes it with operator credentials.
  */
 export const TOKENS_TABLE = {
   partitionKey: 'token_id',

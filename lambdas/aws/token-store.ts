@@ -1,6 +1,6 @@
 /**
  * API tokens in DynamoDB (layout: table-definition.ts TOKENS_TABLE, rows: core/tokens.ts).
- * The authorizer only calls get(); create, revoke and list are the operator's (`mpu token`).
+ * The authorizer only calls get(); create, revoke and list are the operator's (`mpu-admin token`).
  * No method ever returns or accepts a token or a secret: rows hold the secret's hash.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';

@@ -2,7 +2,7 @@
  * Filename rules. The filename is metadata chosen by the caller: it is normalised, checked,
  * and only ever used as the last segment of an object key we build, never as a path.
  */
-import { API_LIMITS } from './limits.js';
+import { API_LIMITS } from '../../contract/limits.js';
 
 // C0 and C1 control characters, DEL, and Unicode line/paragraph separators and bidi overrides,
 // which make logs and consoles lie about a name.

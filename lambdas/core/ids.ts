@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SESSION_ID_PATTERN } from './api.js';
+import { SESSION_ID_PATTERN } from '../../contract/api.js';
 
 /** 128 random bits from the OS CSPRNG, base64url: unguessable and URL-safe. */
 export function newSessionId(): string {

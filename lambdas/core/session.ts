@@ -2,7 +2,7 @@
  * The upload session: its stored shape (one DynamoDB item per session) and its rules.
  * Pure: no I/O. The table layout lives in aws/table-definition.ts.
  */
-import type { SessionStatus } from './api.js';
+import type { SessionStatus } from '../../contract/api.js';
 
 export interface SessionRecord {
   session_id: string;

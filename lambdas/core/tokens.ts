@@ -1,29 +1,14 @@
 /**
- * API tokens: their format, how they are stored (a hash of the secret, never the token) and how
- * a presented token is checked. Pure: no I/O; the table is aws/token-store.ts.
+ * API tokens on the server: how one is made, how it is stored (a hash of the secret, never the
+ * token) and how a presented token is checked. Pure: no I/O; the table is aws/token-store.ts.
+ * The token's format (prefix, id, secret, parsing) is the contract's (contract/tokens.ts).
  *
- * Format: `mpu_<token_id>_<secret>`
- * - `token_id`: 12 characters of lower-case base32 (60 random bits). Public: it names the token
- *   in the table, in logs and in `mpu token list`/`revoke`; knowing it grants nothing.
- * - `secret`: 32 random bytes as base64url (43 characters, 256 bits). Only its SHA-256 is stored.
- *   A slow password hash (bcrypt, scrypt) buys nothing for 256 random bits: nobody can guess
- *   them, so the fast hash keeps authorization at one GetItem plus microseconds of CPU.
- * The fixed lengths make the format unambiguous although base64url may contain `_`, and let a
- * malformed token be refused before any database call. The `mpu_` prefix lets secret scanners
- * (and people) recognise a leaked token.
+ * Only the secret's SHA-256 is stored. A slow password hash (bcrypt, scrypt) buys nothing for
+ * 256 random bits: nobody can guess them, so the fast hash keeps authorization at one GetItem
+ * plus microseconds of CPU.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-
-export const TOKEN_PREFIX = 'mpu';
-const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
-export const TOKEN_ID_LENGTH = 12;
-export const SECRET_BYTES = 32;
-
-export const TOKEN_ID_PATTERN = /^[a-z2-7]{12}$/;
-/** The whole token; base64url of 32 bytes is 43 characters without padding. */
-const TOKEN_PATTERN = /^mpu_([a-z2-7]{12})_([A-Za-z0-9_-]{43})$/;
-/** `Authorization` header value: the scheme is case-insensitive (RFC 9110), one token, nothing else. */
-const BEARER_PATTERN = /^Bearer +(\S+) *$/i;
+import { SECRET_BYTES, TOKEN_ID_ALPHABET, TOKEN_ID_LENGTH, TOKEN_PREFIX, type ParsedToken } from '../../contract/tokens.js';
 
 /**
  * Who a token acts for; becomes the `owner` of the sessions it creates. Letters, digits and
@@ -52,11 +37,6 @@ export interface TokenRecord {
   ttl?: number;
 }
 
-export interface ParsedToken {
-  tokenId: string;
-  secret: string;
-}
-
 export interface NewToken extends ParsedToken {
   /** The full token: shown to the operator once, never stored. */
   token: string;
@@ -67,7 +47,7 @@ export function newTokenId(random: (n: number) => Buffer = randomBytes): string 
   // 12 characters x 5 bits: one byte per character, masked to 5 bits (256 % 32 == 0: unbiased).
   const bytes = random(TOKEN_ID_LENGTH);
   let id = '';
-  for (let i = 0; i < TOKEN_ID_LENGTH; i++) id += ID_ALPHABET[bytes[i]! & 31];
+  for (let i = 0; i < TOKEN_ID_LENGTH; i++) id += TOKEN_ID_ALPHABET[bytes[i]! & 31];
   return id;
 }
 
@@ -75,18 +55,6 @@ export function newToken(random: (n: number) => Buffer = randomBytes): NewToken 
   const tokenId = newTokenId(random);
   const secret = random(SECRET_BYTES).toString('base64url');
   return { token: `${TOKEN_PREFIX}_${tokenId}_${secret}`, tokenId, secret, secretHash: hashSecret(secret) };
-}
-
-/** The token's parts, or undefined if it is not a well-formed mpu token. */
-export function parseToken(token: string): ParsedToken | undefined {
-  const m = TOKEN_PATTERN.exec(token);
-  return m ? { tokenId: m[1]!, secret: m[2]! } : undefined;
-}
-
-/** The token of an `Authorization: Bearer <token>` value, or undefined. */
-export function bearerToken(authorization: string | undefined): string | undefined {
-  if (authorization === undefined) return undefined;
-  return BEARER_PATTERN.exec(authorization)?.[1];
 }
 
 export function hashSecret(secret: string): string {

@@ -4,10 +4,10 @@
  */
 import type * as z from 'zod';
 import { ApiError } from './errors.js';
-import { API_LIMITS, S3_LIMITS } from './limits.js';
+import { API_LIMITS, S3_LIMITS } from '../../contract/limits.js';
 import { checkFilename } from './filename.js';
-import { countParts, defaultChunkSize, minimumChunkSize, type PartPlan } from './parts.js';
-import { initRequestSchema, type InitRequest } from './api.js';
+import { countParts, defaultChunkSize, minimumChunkSize, type PartPlan } from '../../contract/parts.js';
+import { initRequestSchema, type InitRequest } from '../../contract/api.js';
 
 export interface UploadLimits {
   minPartSize: number;

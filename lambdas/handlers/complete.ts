@@ -1,4 +1,4 @@
-import { completeRequestSchema } from '../core/api.js';
+import { completeRequestSchema } from '../../contract/api.js';
 import { parseBody } from '../core/validation.js';
 import { httpHandler } from '../http/handler.js';
 import { jsonBody, sessionIdOf } from '../http/request.js';

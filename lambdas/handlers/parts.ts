@@ -1,4 +1,4 @@
-import { partUrlRequestSchema } from '../core/api.js';
+import { partUrlRequestSchema } from '../../contract/api.js';
 import { parseBody } from '../core/validation.js';
 import { httpHandler } from '../http/handler.js';
 import { jsonBody, sessionIdOf } from '../http/request.js';

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { defaultDeps, type Deps } from '../service/deps.js';
 import { errorResponse, json, toApiError } from './response.js';
 import { ownerOf } from './request.js';
-import type { RouteId } from './routes.js';
+import type { RouteId } from '../../contract/routes.js';
 import { logger, flushMetrics } from '../observability.js';
 import { traced } from '../tracing.js';
 

@@ -2,7 +2,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ApiError } from '../core/errors.js';
 import { isSessionId } from '../core/ids.js';
-import { API_LIMITS } from '../core/limits.js';
+import { API_LIMITS } from '../../contract/limits.js';
 import { headerOf } from './headers.js';
 
 export { headerOf };

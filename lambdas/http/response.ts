@@ -1,7 +1,7 @@
 /** The one place where results and errors become HTTP responses. */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ApiError, isApiError } from '../core/errors.js';
-import { NETWORK_CODES } from '../core/network-codes.js';
+import { NETWORK_CODES } from '../../contract/network-codes.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json', 'cache-control': 'no-store' } as const;
 

@@ -14,7 +14,7 @@ import * as completeModule from '../handlers/complete.js';
 import * as initModule from '../handlers/init.js';
 import * as partsModule from '../handlers/parts.js';
 import * as statusModule from '../handlers/status.js';
-import { ROUTES, matchPath, routeKey, type RouteDef, type RouteId } from './routes.js';
+import { ROUTES, matchPath, routeKey, type RouteDef, type RouteId } from '../../contract/routes.js';
 
 export type RouteHandler = (event: APIGatewayProxyEventV2, context?: Context) => Promise<APIGatewayProxyResultV2<unknown>>;
 export interface HandlerModule {

@@ -6,7 +6,8 @@
 import { documentClient } from '../aws/clients.js';
 import { TokenStore } from '../aws/token-store.js';
 import { ENV } from '../env.js';
-import { bearerToken, checkToken, parseToken, type TokenCheck } from '../core/tokens.js';
+import { bearerToken, parseToken } from '../../contract/tokens.js';
+import { checkToken, type TokenCheck } from '../core/tokens.js';
 
 export interface AuthDeps {
   tokens: Pick<TokenStore, 'get'>;

@@ -2,7 +2,7 @@
  * Rules of finishing an upload that complete, abort and the sweeper share: the completion lease,
  * and an object storage holds although no completer recorded it.
  */
-import { DEFAULTS } from '../core/limits.js';
+import { DEFAULTS } from '../../contract/limits.js';
 import type { SessionRecord } from '../core/session.js';
 import type { MultipartRef } from '../aws/storage.js';
 import type { Transition } from '../aws/session-store.js';

@@ -12,11 +12,11 @@ import type {
   PartUrlResponse,
   StatusResponse,
   UploadedPart,
-} from '../core/api.js';
+} from '../../contract/api.js';
 import { ApiError, isApiError } from '../core/errors.js';
 import { objectKeyFor } from '../core/filename.js';
-import { API_LIMITS, DEFAULTS } from '../core/limits.js';
-import { missingParts, partSize, planParts } from '../core/parts.js';
+import { API_LIMITS, DEFAULTS } from '../../contract/limits.js';
+import { missingParts, partSize, planParts } from '../../contract/parts.js';
 import { effectiveStatus, filePath, type SessionRecord } from '../core/session.js';
 import { checkInit, checkPartNumbers } from '../core/validation.js';
 import { TABLE } from '../aws/table-definition.js';

@@ -4,7 +4,7 @@
  * configuration and browsers may not read answers. The bucket's rule is its own (PUT, ETag):
  * lib/constructs/upload-bucket.ts.
  */
-import { ROUTES } from '../../lambdas/http/routes.js';
+import { ROUTES } from '../../contract/routes.js';
 
 export interface ApiCors {
   readonly allowOrigins: string[];

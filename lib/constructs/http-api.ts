@@ -1,6 +1,6 @@
 /**
  * The AWS variant of the API: an API Gateway HTTP API with one route per entry of the route
- * table (lambdas/http/routes.ts), each integrated with its own handler function.
+ * table (contract/routes.ts), each integrated with its own handler function.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -11,7 +11,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { IDENTITY_SOURCE } from '../../lambdas/http/authorization.js';
-import { ROUTES, type RouteId } from '../../lambdas/http/routes.js';
+import { ROUTES, type RouteId } from '../../contract/routes.js';
 import type { JwtAuthSettings } from '../settings.js';
 import { apiCors } from './api-cors.js';
 

@@ -15,7 +15,7 @@ export class SessionsTable extends Construct {
     this.table = hardenedTable(this, 'Table', {
       ...props,
       partitionKey: TABLE.partitionKey,
-      // Finished sessions' rows go after their retention (lambdas/core/limits.ts).
+      // Finished sessions' rows go after their retention (contract/limits.ts).
       ttlAttribute: TABLE.ttlAttribute,
     });
     // Sparse (only open sessions carry the key), so it stays small.

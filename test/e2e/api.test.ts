@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 import { call, initSession, putPart as putPartTo } from './helpers/api.js';
 import { e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 import { listUploads, md5Base64 as md5, multipartEtag, parseFilePath, sha256, sha256Object } from './helpers/storage.js';

@@ -1,7 +1,7 @@
 /**
  * Authentication and isolation against the real system (the local cloud, whose gateway runs the
  * stack's own authorizer module, or a deployed stack): API tokens made and revoked with the real
- * `mpu token` CLI process, every refusal API Gateway answers, and sessions that belong to their
+ * `mpu-admin token` process, every refusal API Gateway answers, and sessions that belong to their
  * owner (another owner gets the same 404 as for a session that does not exist).
  */
 import { spawn } from 'node:child_process';
@@ -13,14 +13,15 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { newToken } from '../../lambdas/core/tokens.js';
-import { ROUTES, routePath } from '../../lambdas/http/routes.js';
+import { ROUTES, routePath } from '../../contract/routes.js';
 import { e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 
 jest.setTimeout(60_000);
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MPU = join(ROOT, 'client/bin/mpu.mjs');
-/** The CLI must run on Node 24: the one jest runs on, or the project's `node` devDependency. */
+const ADMIN = join(ROOT, 'ops/admin/bin/mpu-admin.mjs');
+/** The CLIs must run on Node 24: the one jest runs on, or the project's `node` devDependency. */
 const NODE = Number(process.versions.node.split('.')[0]) >= 24 ? process.execPath : join(ROOT, 'node_modules/.bin/node');
 
 let t: E2ETarget;
@@ -41,10 +42,19 @@ interface Result {
   stderr: string;
 }
 
-/** The real CLI process; the tokens table is found through MPU_ENDPOINTS_FILE (set by the global setup). */
+/** The real `mpu` process. */
 function mpu(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return spawnNode(MPU, args, env);
+}
+
+/** The real `mpu-admin` process; the tokens table is found through MPU_ENDPOINTS_FILE (set by the global setup). */
+function admin(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return spawnNode(ADMIN, args, env);
+}
+
+function spawnNode(bin: string, args: string[], env: Record<string, string>): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NODE, [MPU, ...args], {
+    const child = spawn(NODE, [bin, ...args], {
       cwd: ROOT,
       env: { ...process.env, MPU_TOKEN: '', MPU_STATE_DIR: join(dir, 'state'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -58,7 +68,7 @@ function mpu(args: string[], env: Record<string, string> = {}): Promise<Result> 
 }
 
 async function createToken(owner: string): Promise<{ token: string; token_id: string }> {
-  const r = await mpu(['token', 'create', '--owner', owner, '--description', 'e2e auth test', '--json']);
+  const r = await admin(['token', 'create', '--owner', owner, '--description', 'e2e auth test', '--json']);
   expect(r.code).toBe(0);
   const out = JSON.parse(r.stdout) as { token: string; token_id: string; owner: string };
   expect(out.owner).toBe(owner);
@@ -95,7 +105,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(created.map((id) => mpu(['token', 'revoke', id])));
+  await Promise.all(created.map((id) => admin(['token', 'revoke', id])));
   const s3 = s3Client(t);
   await Promise.all(objects.map((Key) => s3.send(new DeleteObjectCommand({ Bucket: t.bucket, Key })).catch(() => undefined)));
   s3.destroy();
@@ -146,9 +156,9 @@ describe('API Gateway refuses before any route runs', () => {
   });
 });
 
-describe('mpu token create | list | revoke (the real CLI)', () => {
+describe('mpu-admin token create | list | revoke (the real tool)', () => {
   test('list shows ids, owners and state, never a secret or a hash', async () => {
-    const r = await mpu(['token', 'list', '--owner', ownerA, '--json']);
+    const r = await admin(['token', 'list', '--owner', ownerA, '--json']);
     expect(r.code).toBe(0);
     const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows).toHaveLength(1);
@@ -156,11 +166,11 @@ describe('mpu token create | list | revoke (the real CLI)', () => {
     expect(tokenA).toContain(`_${rows[0]!.token_id as string}_`);
     expect(r.stdout).not.toContain(tokenA.slice(17));
     expect(r.stdout).not.toMatch(/secret|hash/);
-    const human = await mpu(['token', 'list', '--owner', ownerA]);
+    const human = await admin(['token', 'list', '--owner', ownerA]);
     expect(human.stdout).toMatch(new RegExp(`^${rows[0]!.token_id as string}  ${ownerA}  active  created `));
   });
 
-  test('a revoked token is refused (403), also by the CLI (exit 6); revoking again is a no-op', async () => {
+  test('a revoked token is refused (403), also by the mpu CLI (exit 6); revoking again is a no-op', async () => {
     const c = await createToken(`e2e-revoke-${run}`);
     if (t.kind === 'local') {
       // The local cloud caches no authorizer answers (API Gateway: up to the TTL, 300 s by default),
@@ -169,23 +179,23 @@ describe('mpu token create | list | revoke (the real CLI)', () => {
       expect(init.status).toBe(201);
       expect((await call('DELETE', `/upload/${init.body.session_id}`, bearer(c.token))).status).toBe(200);
     }
-    const revoke = await mpu(['token', 'revoke', c.token_id]);
+    const revoke = await admin(['token', 'revoke', c.token_id]);
     expect(revoke.code).toBe(0);
     expect(revoke.stdout).toBe(`revoked token ${c.token_id} (owner e2e-revoke-${run})\n`);
     expect(await call('GET', `/upload/${SOME_SID}/status`, bearer(c.token))).toEqual({ status: 403, body: { message: 'Forbidden' } });
     const status = await mpu(['status', SOME_SID, '--token', c.token]);
     expect(status.code).toBe(6);
-    const again = await mpu(['token', 'revoke', c.token_id, '--json']);
+    const again = await admin(['token', 'revoke', c.token_id, '--json']);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'already_revoked', token_id: c.token_id });
-    const list = await mpu(['token', 'list', '--owner', `e2e-revoke-${run}`, '--json']);
+    const list = await admin(['token', 'list', '--owner', `e2e-revoke-${run}`, '--json']);
     expect(JSON.parse(list.stdout)).toMatchObject({ token_id: c.token_id, state: 'revoked', revoked_at: expect.any(String) });
   });
 
   test('operator mistakes are usage errors (exit 2) or clear failures (exit 1)', async () => {
-    expect((await mpu(['token', 'create', '--owner', 'no spaces please'])).code).toBe(2);
-    expect((await mpu(['token', 'revoke', 'not-an-id'])).code).toBe(2);
-    const unknown = await mpu(['token', 'revoke', 'aaaaaaaaaaaa']);
+    expect((await admin(['token', 'create', '--owner', 'no spaces please'])).code).toBe(2);
+    expect((await admin(['token', 'revoke', 'not-an-id'])).code).toBe(2);
+    const unknown = await admin(['token', 'revoke', 'aaaaaaaaaaaa']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no token aaaaaaaaaaaa/);
   });

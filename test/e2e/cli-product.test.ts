@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 import { s3Client, type E2ETarget } from './helpers/cloud.js';
 import { describeLocalCloud, startPrivateCloud, type PrivateCloud } from './helpers/private-cloud.js';
 import { finish, lastJson, mpu, waitUntil } from './helpers/procs.js';

@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud.js';
 import { localS3Client } from '../../local/resources.js';
 import { describeLocalCloud } from './helpers/private-cloud.js';

@@ -9,9 +9,9 @@
  *   the reason: e2e tests are never skipped.
  * - `outputs`: a deployed stack. MPU_CDK_OUTPUTS names the `cdk deploy --outputs-file` JSON;
  *   nothing is started. Its ApiUrl/BucketName/TableName/TokensTableName/Region outputs
- *   (lib/outputs.ts OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the
+ *   (contract/outputs.ts OUTPUT_KEYS) are written to an endpoints file; AWS credentials come from the
  *   usual chain. MPU_CDK_STACK picks the stack if the file holds several; MPU_E2E_TOKEN is the API
- *   token (`mpu token create --outputs cdk-outputs.json --owner e2e`, docs/deploy.md);
+ *   token (`mpu-admin token create --outputs cdk-outputs.json --owner e2e`, docs/deploy.md);
  *   AWS_ENDPOINT_URL(_S3/_DYNAMODB) (LocalStack) become s3_endpoint/dynamodb_endpoint.
  *
  * Jest loads this file outside its module system (as CommonJS, without the `.js` -> `.ts`
@@ -38,7 +38,7 @@ export const STATE_KEY = '__MPU_E2E_LOCAL_CLOUD__';
 
 const START_TIMEOUT_MS = Number(process.env.MPU_E2E_START_TIMEOUT_MS ?? 180_000);
 /**
- * Keys of the deployed stack's outputs: a copy of lib/outputs.ts OUTPUT_KEYS, because this file
+ * Keys of the deployed stack's outputs: a copy of contract/outputs.ts OUTPUT_KEYS, because this file
  * may import Node built-ins only (see above). test/unit/outputs-keys.test.ts keeps the two equal.
  */
 export const OUTPUT_KEYS = {

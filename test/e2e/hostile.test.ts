@@ -9,7 +9,7 @@
  *
  * Credentials: missing, malformed, unknown, wrong-secret, revoked and expired tokens on every
  * route (API Gateway's 401/403, no route runs), and another owner's session ids (404, exactly as
- * for an unknown session). test/e2e/auth.test.ts covers the `mpu token` CLI and the owner
+ * for an unknown session). test/e2e/auth.test.ts covers the `mpu-admin token` tool and the owner
  * isolation of whole uploads.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,7 +19,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TokenStore } from '../../lambdas/aws/token-store.js';
 import { newToken, tokenRecord } from '../../lambdas/core/tokens.js';
-import { API_LIMITS, GiB, KiB, MiB, S3_LIMITS, TiB } from '../../lambdas/core/limits.js';
+import { API_LIMITS, GiB, KiB, MiB, S3_LIMITS, TiB } from '../../contract/limits.js';
 import { abortQuietly, call, initSession, type ApiAnswer } from './helpers/api.js';
 import { dynamoClient, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 import { startPrivateCloud, type PrivateCloud } from './helpers/private-cloud.js';

@@ -8,8 +8,8 @@ import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { GiB, MiB, S3_LIMITS, TiB } from '../../lambdas/core/limits.js';
-import { routePath } from '../../lambdas/http/routes.js';
+import { GiB, MiB, S3_LIMITS, TiB } from '../../contract/limits.js';
+import { routePath } from '../../contract/routes.js';
 import { abortQuietly, call } from './helpers/api.js';
 import { e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 import { finish, lastJson, mpu as runMpu, waitUntil, type Run } from './helpers/procs.js';

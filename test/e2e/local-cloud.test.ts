@@ -19,7 +19,7 @@ import {
 import { DescribeTableCommand, DescribeTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { TABLE } from '../../lambdas/aws/table-definition.js';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 import { apiFetch, dynamoClient, e2eTarget, s3Client, type E2ETarget } from './helpers/cloud.js';
 
 jest.setTimeout(60_000);

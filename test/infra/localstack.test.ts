@@ -9,7 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/config.js';
 import { HANDLER_MODULES } from '../../lambdas/http/router.js';
-import { ROUTES } from '../../lambdas/http/routes.js';
+import { ROUTES } from '../../contract/routes.js';
 import { PROJECT_ROOT } from '../../lib/constructs/handler-function.js';
 import { LOCALSTACK_FREE_PLAN_RESOURCE_TYPES } from '../../lib/localstack-free-plan.js';
 import { LOCALSTACK_ASSETS_BUCKET, LOCALSTACK_S3_PUBLIC_ENDPOINT, settingsFromContext } from '../../lib/settings.js';

@@ -9,7 +9,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambdas/config.js';
 import { TABLE, TOKENS_TABLE } from '../../lambdas/aws/table-definition.js';
-import { ROUTES, routeKey } from '../../lambdas/http/routes.js';
+import { ROUTES, routeKey } from '../../contract/routes.js';
 import { METRICS, METRICS_NAMESPACE } from '../../lambdas/observability.js';
 import type { FunctionId } from '../../lib/access.js';
 import { REASONS } from '../../lib/nag.js';

@@ -1,6 +1,6 @@
 import { MockAgent } from 'undici';
 import { ApiClient } from '../../client/api-client.js';
-import type { InitResponse } from '../../lambdas/core/api.js';
+import type { InitResponse } from '../../contract/api.js';
 
 const INIT: InitResponse = {
   session_id: 'S'.repeat(22), total_parts: 1, chunk_size: 5 * 1048576, expires_at: '2026-01-02T00:00:00.000Z', url_expires_in: 900, parts: [],

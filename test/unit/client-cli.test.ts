@@ -42,6 +42,16 @@ describe('argument parsing', () => {
     }
   });
 
+  test('the uploader has no operator commands: `mpu token ...` is an unknown command (tokens are mpu-admin\'s)', async () => {
+    for (const sub of [['create', '--owner', 'alice'], ['list'], ['revoke', 'aaaaaaaaaaaa']]) {
+      const r = await cli(['token', ...sub], { MPU_API_URL: 'http://127.0.0.1:9' });
+      expect(r.code).toBe(EXIT.usage);
+      expect(r.stderr).toMatch(/unknown command 'token'/);
+    }
+    const help = await cli(['--help']);
+    expect(help.stdout).not.toMatch(/^\s+token\b/m);
+  });
+
   test('no API configured is a clear usage error', async () => {
     const r = await cli(['upload', join(dir, 'missing.bin')]);
     expect(r.code).toBe(EXIT.usage);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planParts } from '../../lambdas/core/parts.js';
+import { planParts } from '../../contract/parts.js';
 import { FileMismatchError } from '../../client/errors.js';
 import { md5 } from '../../client/hashing.js';
 import { hashPart } from '../../client/part-hasher.js';

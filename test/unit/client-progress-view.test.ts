@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { layoutBar } from '../../client/cli/bar-layout.js';
 import { plainProgress, ttyProgress } from '../../client/cli/progress-view.js';
 import type { UploadProgress } from '../../client/progress.js';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 
 const progress = (bytesDone: number, bytesTotal: number): UploadProgress =>
   ({ bytesDone, bytesTotal, partsDone: 1, partsTotal: 2, bytesThisRun: bytesDone }) as UploadProgress;

@@ -1,5 +1,5 @@
 import { parseSize, formatBytes, formatDuration } from '../../client/sizes.js';
-import { MiB } from '../../lambdas/core/limits.js';
+import { MiB } from '../../contract/limits.js';
 
 describe('parseSize', () => {
   test.each([

@@ -1,4 +1,4 @@
-import type { PartUrl } from '../../lambdas/core/api.js';
+import type { PartUrl } from '../../contract/api.js';
 import { md5, md5Base64 } from '../../client/hashing.js';
 import { UrlSupplier, type FetchUrls } from '../../client/url-supplier.js';
 

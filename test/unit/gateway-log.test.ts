@@ -3,7 +3,7 @@
  * what the gateway writes, local/gateway-log.ts reads back, field for field.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ROUTES } from '../../lambdas/http/routes.js';
+import { ROUTES } from '../../contract/routes.js';
 import { createRouter } from '../../lambdas/http/router.js';
 import { startGatewayServer } from '../../local/gateway.js';
 import { announces, formatRequest, listeningLine, parseLine, parseLog, stampLine, type GatewayRequest } from '../../local/gateway-log.js';

@@ -1,5 +1,5 @@
-import { countParts, missingParts, partSize, planParts } from '../../lambdas/core/parts.js';
-import { MiB } from '../../lambdas/core/limits.js';
+import { countParts, missingParts, partSize, planParts } from '../../contract/parts.js';
+import { MiB } from '../../contract/limits.js';
 
 test('a 0-byte file is one empty part', () => {
   const plan = planParts(0, 5 * MiB);

@@ -1,7 +1,7 @@
 /** Property-based tests (fast-check) for part maths and request validation. */
 import fc from 'fast-check';
-import { GiB, MiB, S3_LIMITS } from '../../lambdas/core/limits.js';
-import { countParts, defaultChunkSize, minimumChunkSize, partOffset, partSize, planParts } from '../../lambdas/core/parts.js';
+import { GiB, MiB, S3_LIMITS } from '../../contract/limits.js';
+import { countParts, defaultChunkSize, minimumChunkSize, partOffset, partSize, planParts } from '../../contract/parts.js';
 import { checkFilename } from '../../lambdas/core/filename.js';
 import { checkInit } from '../../lambdas/core/validation.js';
 import { ApiError } from '../../lambdas/core/errors.js';

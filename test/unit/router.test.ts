@@ -1,6 +1,6 @@
 /** Route selection as API Gateway does it, with fake handler modules. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ROUTES, routePath, routeKey } from '../../lambdas/http/routes.js';
+import { ROUTES, routePath, routeKey } from '../../contract/routes.js';
 import { HANDLER_MODULES, createRouter, matchRoute, type HandlerLoaders, type RouteHandler } from '../../lambdas/http/router.js';
 
 function event(method: string, rawPath: string, extra: Partial<APIGatewayProxyEventV2> = {}): APIGatewayProxyEventV2 {

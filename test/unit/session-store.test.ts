@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { CHANGES, SessionStore, idempotencyItemKey, ownerCountKey } from '../../lambdas/aws/session-store.js';
 import { CONFLICT_ATTEMPTS } from '../../lambdas/aws/dynamo.js';
-import type { SessionStatus } from '../../lambdas/core/api.js';
+import type { SessionStatus } from '../../contract/api.js';
 import { isFinal, TRANSITIONS, type SessionRecord } from '../../lambdas/core/session.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);

@@ -6,7 +6,7 @@
 import { loadConfig } from '../../lambdas/config.js';
 import type { SessionStore, Transition } from '../../lambdas/aws/session-store.js';
 import type { UploadStorage } from '../../lambdas/aws/storage.js';
-import { DEFAULTS, MiB } from '../../lambdas/core/limits.js';
+import { DEFAULTS, MiB } from '../../contract/limits.js';
 import type { SessionRecord } from '../../lambdas/core/session.js';
 import type { Deps } from '../../lambdas/service/deps.js';
 import { recordUploadEvent } from '../../lambdas/service/event-metrics.js';

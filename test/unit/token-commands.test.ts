@@ -1,5 +1,5 @@
 /**
- * `mpu token create|revoke|list` (client/cli/token-commands.ts) through runCli, with DynamoDB
+ * `mpu-admin token create|revoke|list` (ops/admin/token-commands.ts) through runAdmin, with DynamoDB
  * mocked: which table is used, what is stored (the hash, never the token), what is printed.
  */
 import { createHash } from 'node:crypto';
@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { parseDuration, resolveTokensTable } from '../../client/cli/token-commands.js';
+import { parseDuration, resolveTokensTable } from '../../ops/admin/token-commands.js';
 import { EXIT } from '../../client/errors.js';
-import { parseToken } from '../../lambdas/core/tokens.js';
-import { runCliCaptured } from './helpers/run-cli.js';
+import { parseToken } from '../../contract/tokens.js';
+import { runAdminCaptured } from './helpers/run-cli.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -38,7 +38,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeEach(() => ddb.reset());
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return runCliCaptured(args, { HOME: dir, MPU_ENDPOINTS_FILE: endpointsFile, ...env }, dir);
+  return runAdminCaptured(args, { HOME: dir, MPU_ENDPOINTS_FILE: endpointsFile, ...env }, dir);
 }
 
 describe('which tokens table', () => {
@@ -106,7 +106,7 @@ describe('which tokens table', () => {
   });
 });
 
-describe('mpu token create', () => {
+describe('mpu-admin token create', () => {
   test('prints the token alone on stdout; stores only the SHA-256 of its secret', async () => {
     ddb.on(PutCommand).resolves({});
     const r = await cli(['token', 'create', '--owner', 'alice', '--description', 'laptop']);
@@ -161,7 +161,7 @@ describe('mpu token create', () => {
   });
 });
 
-describe('mpu token revoke', () => {
+describe('mpu-admin token revoke', () => {
   test('by id, or by the whole token (its id is used)', async () => {
     ddb.on(UpdateCommand).resolves({ Attributes: { token_id: 'abcdefgh2345', owner: 'alice', created_at: 'c', revoked_at: 'r' } });
     const r = await cli(['token', 'revoke', 'abcdefgh2345']);
@@ -185,7 +185,7 @@ describe('mpu token revoke', () => {
   });
 });
 
-describe('mpu token list', () => {
+describe('mpu-admin token list', () => {
   test('ids, owners, state and dates; never a hash; --owner filters', async () => {
     ddb.on(ScanCommand).resolves({
       Items: [

@@ -1,21 +1,19 @@
-/** API tokens, pure part (lambdas/core/tokens.ts): format, parsing, hashing, constant-time check, decisions. */
+/** API tokens: the format and parsing (contract/tokens.ts); making, hashing, constant-time check, decisions (lambdas/core/tokens.ts). */
 import { createHash, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import {
   OWNER_PATTERN,
-  TOKEN_ID_PATTERN,
-  bearerToken,
   checkToken,
   hashSecret,
   isValidOwner,
   newToken,
   newTokenId,
-  parseToken,
   secretMatches,
   tokenRecord,
   tokenState,
   type TokenRecord,
 } from '../../lambdas/core/tokens.js';
+import { TOKEN_ID_PATTERN, bearerToken, parseToken } from '../../contract/tokens.js';
 
 const NOW = new Date('2026-11-26T12:00:00.000Z');
 

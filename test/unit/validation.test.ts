@@ -1,6 +1,6 @@
 /** Init validation: the part plan for files above 10,000 x 5 MiB (issue 9, defect 2). */
 import { ApiError } from '../../lambdas/core/errors.js';
-import { GiB, MiB, S3_LIMITS, TiB } from '../../lambdas/core/limits.js';
+import { GiB, MiB, S3_LIMITS, TiB } from '../../contract/limits.js';
 import { checkInit } from '../../lambdas/core/validation.js';
 
 const limits = { minPartSize: 5 * MiB, maxFileSize: S3_LIMITS.maxObjectSize, defaultChunkSize: 5 * MiB };

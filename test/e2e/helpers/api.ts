@@ -3,7 +3,7 @@
  * when a test needs to send something no well-behaved client would.
  */
 import { randomBytes } from 'node:crypto';
-import type { InitResponse } from '../../../lambdas/core/api.js';
+import type { InitResponse } from '../../../contract/api.js';
 import { apiFetch, type E2ETarget } from './cloud.js';
 import { md5Base64 } from './storage.js';
 

@@ -26,7 +26,7 @@ export interface E2ETarget {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** API bearer token (local: the default owner's; deployed: MPU_E2E_TOKEN). */
   token?: string;
-  /** The API tokens table (`mpu token ...` and the auth tests create tokens there). */
+  /** The API tokens table (`mpu-admin token ...` and the auth tests create tokens there). */
   tokensTable?: string;
 }
 

@@ -1,7 +1,9 @@
 /**
- * `mpu token create|revoke|list`: the operator's commands for API tokens. They talk to the
+ * `mpu-admin token create|revoke|list`: the operator's commands for API tokens. They talk to the
  * tokens table directly (never to the API), with the same code the authorizer uses
- * (lambdas/core/tokens.ts for the format and hashing, lambdas/aws/token-store.ts for the table).
+ * (contract/tokens.ts for the format, lambdas/core/tokens.ts for hashing and records,
+ * lambdas/aws/token-store.ts for the table). They need AWS credentials, so they are not part of
+ * the uploader `mpu`.
  *
  * Which table, first found wins (explicit flags beat discovered files):
  * 1. `--table NAME` (+ `--region`, else AWS_REGION): AWS, default credential chain
@@ -11,18 +13,19 @@
  *    found upwards from the working directory): `tokens_table`, `region` and, for the local
  *    cloud, `dynamodb_endpoint` and its keys
  *
- * A token is printed once, by `create`, on stdout (so `TOKEN=$(mpu token create ...)` works).
+ * A token is printed once, by `create`, on stdout (so `TOKEN=$(mpu-admin token create ...)` works).
  * Nothing else ever prints or stores it; the table holds the secret's SHA-256 only.
  */
-import { OUTPUT_KEYS } from '../../lib/outputs.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { TOKEN_ID_PATTERN, isValidOwner, newToken, parseToken, tokenRecord, tokenState } from '../../lambdas/core/tokens.js';
-import type { TokenInfo, TokenStore } from '../../lambdas/aws/token-store.js';
-import { findEndpointsFile, type Env } from '../config.js';
-import { EXIT, MpuError, UsageError, toMpuError } from '../errors.js';
+import { OUTPUT_KEYS } from '../../contract/outputs.js';
+import { TOKEN_ID_PATTERN, parseToken } from '../../contract/tokens.js';
+import { isValidOwner, newToken, tokenRecord, tokenState } from '../../lambdas/core/tokens.js';
+import { TokenStore, type TokenInfo } from '../../lambdas/aws/token-store.js';
+import { documentClient } from '../../lambdas/aws/clients.js';
+import { EXIT, MpuError, UsageError, findEndpointsFile, toMpuError, type Env } from '../../client/index.js';
 
 export interface TokenIo {
   stdout: NodeJS.WritableStream;
@@ -118,13 +121,8 @@ export function resolveTokensTable(flags: TableFlags, env: Env, cwd: string): To
   );
 }
 
-/** A TokenStore on the target table; `close` releases its sockets so the CLI exits promptly. */
-export async function openTokenStore(t: TokensTableTarget): Promise<{ store: TokenStore; close: () => void }> {
-  // Loaded on demand: `mpu upload` never pays for the DynamoDB SDK.
-  const [{ TokenStore }, { documentClient }] = await Promise.all([
-    import('../../lambdas/aws/token-store.js'),
-    import('../../lambdas/aws/clients.js'),
-  ]);
+/** A TokenStore on the target table; `close` releases its sockets so the tool exits promptly. */
+export function openTokenStore(t: TokensTableTarget): { store: TokenStore; close: () => void } {
   const db = documentClient(t.endpoint, { region: t.region, ...(t.credentials ? { credentials: t.credentials } : {}) });
   return { store: new TokenStore(db, t.tableName), close: () => db.destroy() };
 }
@@ -146,7 +144,7 @@ function ownerArg(v: string): string {
 /** A token id, or a whole token (whose id is then used: revoking a leaked token by pasting it). */
 function tokenIdArg(v: string): string {
   const id = parseToken(v.trim())?.tokenId ?? v.trim();
-  if (!TOKEN_ID_PATTERN.test(id)) throw new InvalidArgumentError('expected a token id (12 characters a-z, 2-7), as `mpu token list` shows');
+  if (!TOKEN_ID_PATTERN.test(id)) throw new InvalidArgumentError('expected a token id (12 characters a-z, 2-7), as `mpu-admin token list` shows');
   return id;
 }
 
@@ -172,7 +170,7 @@ function formatInfo(t: TokenInfo, now: Date): string {
   ].join('  ');
 }
 
-/** Adds `mpu token ...` to the program; `setExit` receives each command's exit code. */
+/** Adds `token ...` to the program; `setExit` receives each command's exit code. */
 export function registerTokenCommands(program: Command, io: TokenIo, setExit: (code: number) => void): void {
   const token = program
     .command('token')
@@ -182,13 +180,13 @@ export function registerTokenCommands(program: Command, io: TokenIo, setExit: (c
     let close = () => undefined as void;
     try {
       const target = resolveTokensTable(flags, io.env, io.cwd);
-      const opened = await openTokenStore(target);
+      const opened = openTokenStore(target);
       close = opened.close;
       await fn(opened.store, target);
       setExit(EXIT.ok);
     } catch (err) {
       const e = describe(err);
-      io.stderr.write(`mpu: ${e.message}\n`);
+      io.stderr.write(`mpu-admin: ${e.message}\n`);
       if (flags.json) io.stdout.write(`${JSON.stringify({ ok: false, error: e.code, message: e.message, exit_code: e.exitCode })}\n`);
       setExit(e.exitCode);
     } finally {
@@ -201,7 +199,7 @@ export function registerTokenCommands(program: Command, io: TokenIo, setExit: (c
       .command('create')
       .description('create a token for an owner; it is printed once, on stdout, and cannot be shown again')
       .requiredOption('--owner <name>', 'who the token acts for: owns the sessions it creates', ownerArg)
-      .option('--description <text>', 'note for operators, shown by `mpu token list`')
+      .option('--description <text>', 'note for operators, shown by `mpu-admin token list`')
       .option('--expires-in <duration>', 'end of validity, e.g. 90d or 12h (default: until revoked)', parseDuration),
   ).action(async (flags: TableFlags & { owner: string; description?: string; expiresIn?: number; json?: boolean }) => {
     await run(flags, async (store, target) => {
@@ -219,9 +217,9 @@ export function registerTokenCommands(program: Command, io: TokenIo, setExit: (c
         io.stdout.write(`${created.token}\n`);
       }
       io.stderr.write(
-        `mpu: created token ${record.token_id} for owner ${record.owner} in ${target.tableName}` +
+        `mpu-admin: created token ${record.token_id} for owner ${record.owner} in ${target.tableName}` +
           `${record.expires_at ? `, valid until ${record.expires_at}` : ''}.\n` +
-          'mpu: this is the only time the token is shown: store it now (e.g. MPU_TOKEN, or "token" in the config file).\n',
+          'mpu-admin: this is the only time the token is shown: store it now (e.g. MPU_TOKEN, or "token" in the config file).\n',
       );
     });
   });
@@ -230,7 +228,7 @@ export function registerTokenCommands(program: Command, io: TokenIo, setExit: (c
     token
       .command('revoke')
       .description('revoke a token for good (takes effect within the authorizer cache TTL, 5 minutes by default)')
-      .argument('<token_id>', 'the token id `mpu token list` shows (or the whole token)', tokenIdArg),
+      .argument('<token_id>', 'the token id `mpu-admin token list` shows (or the whole token)', tokenIdArg),
   ).action(async (tokenId: string, flags: TableFlags & { json?: boolean }) => {
     await run(flags, async (store) => {
       const r = await store.revoke(tokenId, new Date());

@@ -1,6 +1,6 @@
 /**
- * The stack's output keys: `cdk deploy --outputs-file` writes them; the CLI (`mpu token
- * --outputs`) and the e2e suite read them. No CDK imports here, so readers stay light.
+ * The stack's output keys: `cdk deploy --outputs-file` writes them (lib/mpu-stack.ts); the
+ * operator tool (`mpu-admin token --outputs`) and the e2e suite read them.
  */
 export const OUTPUT_KEYS = {
   apiUrl: 'ApiUrl',

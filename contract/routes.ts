@@ -1,6 +1,7 @@
 /**
  * The route table: the one list of HTTP routes. The CDK stack creates one Lambda and one
- * API route per entry; the local gateway serves the same entries with the same handler modules.
+ * API route per entry; the local gateway serves the same entries with the same handler modules;
+ * the client builds its request paths from it (routePath).
  */
 export interface RouteDef {
   /** Stable id; also the handler module name in lambdas/handlers/. */
