@@ -22,7 +22,9 @@ export type { RetryPolicy } from './retry.js';
 export * from './errors.js';
 export { ApiClient } from './api-client.js';
 export { parseSize, formatBytes } from './sizes.js';
-export { multipartEtag } from './hashing.js';
+export { md5, multipartEtag } from './hashing.js';
+/** One keep-alive connection pool to share between uploads (UploadOptions.dispatcher). */
+export { createDispatcher } from './http.js';
 export { StateStore, type StateEntry } from './state.js';
 /** Where the local cloud's endpoints file is found (the operator tool looks for its tokens table there too). */
 export { findEndpointsFile, type Env } from './config.js';

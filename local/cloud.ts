@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TokenStore } from '../lambdas/aws/token-store.js';
-import { ENV } from '../lambdas/config.js';
+import { ENV } from '../lambdas/env.js';
 import { S3_LIMITS } from '../contract/limits.js';
 import { newToken, tokenRecord, type TokenRecord } from '../lambdas/core/tokens.js';
 import { startCeph, type CephCluster } from './ceph.js';

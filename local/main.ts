@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { checkDependencies, formatProblems } from './deps.js';
 import { CLOUD_DEFAULTS, startLocalCloud, type LocalCloud } from './cloud.js';
 import { CEPH_DEFAULTS } from './ceph.js';
-import { parseSize } from '../client/sizes.js';
+import { parseSize } from '../client/index.js';
 
 const USAGE = `Usage: npm run local -- [options]
 

@@ -25,15 +25,12 @@ import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/
 import type { Dispatcher } from 'undici';
 import { MiB } from '../contract/limits.js';
 import { ROUTES, matchPath, routeKey } from '../contract/routes.js';
-import { createDispatcher } from '../client/http.js';
-import { upload, type UploadResult } from '../client/index.js';
+import { createDispatcher, md5, multipartEtag, parseSize, upload, type UploadResult } from '../client/index.js';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
 import { announces, GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
 import { runRoot } from '../local/procs.js';
 import { localS3Client } from '../local/resources.js';
-import { parseSize } from '../client/sizes.js';
-import { md5, multipartEtag } from '../client/hashing.js';
 import { writeRandomFile } from './random-file.js';
 
 const { values: args } = parseArgs({
