@@ -212,3 +212,14 @@ describe('mpu-admin token list', () => {
     expect((await cli(['token', 'list', '--owner', 'nobody'])).stdout).toBe('no tokens of owner nobody\n');
   });
 });
+
+describe('mpu-admin', () => {
+  test('holds the operator commands, not the uploader ones', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^\s+token\b/m);
+    const upload = await cli(['upload', 'x.bin']);
+    expect(upload.code).toBe(EXIT.usage);
+    expect(upload.stderr).toMatch(/unknown command 'upload'/);
+  });
+});
