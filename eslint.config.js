@@ -97,7 +97,7 @@ function boundaryConfigs() {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'cdk.out.*/**', '.local/**', 'coverage/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'cdk.out.*/**', '.local/**', 'coverage/**', 'dist/**', 'client/dist/**', 'client/dist.*/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

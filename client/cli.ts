@@ -1,5 +1,8 @@
-/** Entry point of the `mpu` command (client/bin/mpu.mjs imports this through tsx). */
+/** Entry point of the `mpu` command: bundled into dist/cli.js, which client/bin/mpu.mjs imports. */
 import { runCli } from './cli/program.js';
+
+/** client/package.json's version, put in by the build (client/build.mjs, esbuild `define`). */
+declare const MPU_CLIENT_VERSION: string;
 
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
@@ -15,5 +18,6 @@ const code = await runCli(process.argv.slice(2), {
     };
   },
   exit: (c) => process.exit(c),
+  version: MPU_CLIENT_VERSION,
 });
 process.exitCode = code;

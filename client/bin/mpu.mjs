@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `mpu`: runs the TypeScript source directly (tsx), so the command is always the current code.
+// `mpu`: the bundled CLI (dist/cli.js, built by `npm run build` in client/, or on `npm pack`).
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   // undici 8 and the client need Node 22+; fail with advice rather than a stack trace.
@@ -9,6 +9,13 @@ if (major < 22) {
   );
   process.exit(2);
 }
-const { register } = await import('tsx/esm/api');
-register();
-await import('../cli.ts');
+try {
+  await import('../dist/cli.js');
+} catch (e) {
+  // Only a checkout can lack dist/ (the package ships it): say how to build it.
+  if (e?.code === 'ERR_MODULE_NOT_FOUND' && String(e.message).includes('dist/cli.js')) {
+    process.stderr.write('mpu: the client is not built (no dist/cli.js). In this repository run `npm run build`.\n');
+    process.exit(2);
+  }
+  throw e;
+}

@@ -5,13 +5,17 @@
 import { statSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../contract/api.js';
-import { abortSession, getStatus, upload, type UploadEvent, type UploadResult } from '../index.js';
+import type { UploadEvent, UploadResult } from '../index.js';
 import { resolveApi, stateDirPath, type Env } from '../config.js';
-import { createDispatcher } from '../http.js';
 import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
-import { noProgress, plainProgress, ttyProgress, type ProgressView, type RunTotal } from './progress-view.js';
+import type { ProgressView, RunTotal } from './progress-view.js';
+
+// Loaded when a command needs them: `mpu --help`, `mpu list` and usage errors never load undici
+// or cli-progress (in the bundle they are separate chunks; docs/benchmarks.md has the numbers).
+const library = () => import('../index.js');
+const views = () => import('./progress-view.js');
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -22,6 +26,8 @@ export interface CliIo {
   onSignal?: (handler: () => void) => () => void;
   /** Immediate exit on a second Ctrl-C. */
   exit?: (code: number) => never;
+  /** The package's version, for `mpu --version` (the build puts client/package.json's in). */
+  version?: string;
 }
 
 export interface GlobalFlags {
@@ -91,6 +97,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addHelpText('after', EXIT_CODES_HELP)
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
+  if (io.version) program.version(io.version, '-V, --version', 'print the version of mpu');
 
   const common = (c: Command) =>
     c
@@ -124,6 +131,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     async (id: string, flags: GlobalFlags) => {
       exitCode = await guard(io, flags, async () => {
         const api = resolveApi(flags, io.env, io.cwd);
+        const { getStatus } = await library();
         const s = await getStatus(id, { apiUrl: api.apiUrl, token: api.token });
         io.stdout.write(flags.json ? `${JSON.stringify(s)}\n` : formatStatus(s));
       });
@@ -142,6 +150,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const api = resolveApi(flags, io.env, io.cwd);
         const store = new StateStore(flags.stateDir ?? stateDirPath(io.env));
         try {
+          const { abortSession } = await library();
           const r = await abortSession(id, { apiUrl: api.apiUrl, token: api.token });
           io.stdout.write(flags.json ? `${JSON.stringify(r)}\n` : `aborted session ${r.session_id}\n`);
         } finally {
@@ -201,6 +210,7 @@ async function guard(io: CliIo, flags: GlobalFlags, fn: () => Promise<void>): Pr
 }
 
 async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Promise<number> {
+  const [{ upload, createDispatcher }, { noProgress, plainProgress, ttyProgress }] = await Promise.all([library(), views()]);
   const info = (line: string) => {
     if (!flags.quiet) view.log(`mpu: ${line}`);
   };

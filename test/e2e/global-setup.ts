@@ -17,7 +17,7 @@
  * Jest loads this file outside its module system (as CommonJS, without the `.js` -> `.ts`
  * mapping), so it imports Node built-ins only and talks to the local cloud as a process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -181,8 +181,25 @@ async function startPrivateCloud(root: string): Promise<void> {
   console.log(`\n[e2e] started a local cloud in ${((Date.now() - t0) / 1000).toFixed(1)} s (log ${logFile})`);
 }
 
+/**
+ * The CLI tests run the built package (client/bin/mpu.mjs imports client/dist/cli.js): bundled
+ * again at the start of a run when a client or contract source is newer than the build
+ * (esbuild takes well under a second).
+ */
+function buildClient(root: string): void {
+  const t0 = Date.now();
+  try {
+    execFileSync(process.execPath, [join(root, 'client', 'build.mjs'), '--js', '--if-stale', '--quiet'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
+    throw new Error(`e2e setup: building the client package failed (node client/build.mjs --js):\n${stderr}`);
+  }
+  console.log(`\n[e2e] client/dist up to date (${Date.now() - t0} ms)`);
+}
+
 export default async function globalSetup(_globalConfig: unknown, projectConfig?: ProjectConfigLike): Promise<void> {
   const root = projectConfig?.rootDir ?? process.cwd();
+  buildClient(root);
   const target = process.env.MPU_E2E_TARGET ?? 'local';
   if (target === 'outputs') return fromCdkOutputs(root);
   if (target !== 'local') throw new Error(`MPU_E2E_TARGET must be 'local' or 'outputs', got '${target}'`);
