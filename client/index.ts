@@ -11,9 +11,9 @@ import type { Dispatcher } from 'undici';
 import type { AbortResponse, StatusResponse } from '../contract/api.js';
 import { ApiClient } from './api-client.js';
 import { createDispatcher } from './http.js';
-import { putPart } from './put-part.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { runUploadWithState } from './auto-resume.js';
+import { UndiciTransport } from './undici-transport.js';
 import type { UploadOptions, UploadResult } from './upload.js';
 
 export type { UploadOptions, UploadResult, UploadEvent } from './upload.js';
@@ -46,7 +46,7 @@ export async function upload(options: UploadOptions): Promise<UploadResult> {
       options.onEvent?.({ type: 'retry', what, attempt: n.attempt, delay_ms: n.delayMs, reason: n.error instanceof Error ? n.error.message : String(n.error) }),
   });
   try {
-    return await runUploadWithState(options, { api, put: putPart, dispatcher });
+    return await runUploadWithState(options, { api, transport: new UndiciTransport(dispatcher, options.putSliceSize) });
   } finally {
     if (!options.dispatcher) await dispatcher.close();
   }

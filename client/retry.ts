@@ -103,21 +103,61 @@ export interface RetryNotice {
   error: unknown;
 }
 
-/** Runs `fn` until it succeeds, a non-`retry` error occurs, or attempts run out (then the last error). */
-export async function withRetry<T>(
-  fn: (attempt: number) => Promise<T>,
-  policy: RetryPolicy,
-  opts: { signal?: AbortSignal; onRetry?: (n: RetryNotice) => void; classify?: (err: unknown) => RetryKind } = {},
-): Promise<T> {
+/** How to recover from a cause that waiting alone does not fix. */
+export interface Recovery {
+  /** At most this many times per operation. */
+  limit: number;
+  run: (error: unknown) => Promise<void>;
+}
+
+export interface RetryOptions {
+  signal?: AbortSignal;
+  onRetry?: (n: RetryNotice) => void;
+  classify?: (err: unknown) => RetryKind;
+  /** `refresh` (a URL stopped working): recover, then try again at once. Without it, or past its limit, fatal. */
+  refresh?: Recovery;
+  /**
+   * `rehash` (storage says the bytes do not match their MD5): recover (re-read, compare), then
+   * back off like `retry`; past its limit, back off without recovering. Without it, fatal.
+   */
+  rehash?: Recovery;
+  /** After each backoff delay, before the next attempt (e.g. replace a URL about to expire). */
+  beforeRetry?: () => Promise<void>;
+}
+
+/**
+ * The one retry loop: runs `fn` until it succeeds, or an error that `classify` calls fatal (or
+ * whose recovery is missing or used up) occurs, or `maxAttempts` attempts ran out (then the
+ * last error). `refresh` attempts count as attempts but are not delayed.
+ */
+export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, opts: RetryOptions = {}): Promise<T> {
   const kindOf = opts.classify ?? classify;
+  let refreshes = 0;
+  let rehashes = 0;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
-      if (opts.signal?.aborted || attempt >= policy.maxAttempts || kindOf(err) !== 'retry') throw err;
+      if (opts.signal?.aborted) throw err;
+      const kind = kindOf(err);
+      if (kind === 'refresh' && opts.refresh && refreshes < opts.refresh.limit) {
+        refreshes++;
+        await opts.refresh.run(err);
+        continue;
+      }
+      if (kind === 'rehash' && opts.rehash) {
+        if (rehashes < opts.rehash.limit) {
+          rehashes++;
+          await opts.rehash.run(err);
+        }
+      } else if (kind !== 'retry') {
+        throw err;
+      }
+      if (attempt >= policy.maxAttempts) throw err;
       const delayMs = backoffDelay(policy, attempt, retryAfterOf(err));
       opts.onRetry?.({ attempt, delayMs, error: err });
       await sleep(delayMs, opts.signal);
+      await opts.beforeRetry?.();
     }
   }
 }

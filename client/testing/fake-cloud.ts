@@ -1,16 +1,16 @@
 /**
- * In-memory stand-in for the upload API and S3 (no network), for unit tests of the orchestrator:
- * it keeps sessions and part MD5s, checks Content-MD5 like S3 does, expires URLs, and lets a
- * test inject faults per PUT.
+ * In-memory stand-in for the upload API and S3 (no network), for unit tests of the engine: it
+ * keeps sessions and part MD5s, checks Content-MD5 like S3 does, expires URLs, answers errors
+ * with S3's XML bodies, and lets a test inject faults per PUT.
  */
 import { createHash } from 'node:crypto';
 import type { CompleteResponse, InitRequest, InitResponse, PartUrl, PartUrlResponse, StatusResponse } from '../../contract/api.js';
 import { API_LIMITS } from '../../contract/limits.js';
 import { missingParts, partSize, planParts } from '../../contract/parts.js';
-import { ApiRequestError, PutPartError } from '../errors.js';
+import type { PartTransport, PutRequest, PutResponse } from '../engine/ports.js';
+import type { UploadApi } from '../engine/types.js';
+import { ApiRequestError } from '../errors.js';
 import { multipartEtag } from '../hashing.js';
-import type { PutPart, PutPartOptions } from '../put-part.js';
-import type { UploadApi } from '../upload.js';
 
 interface FakeSession {
   id: string;
@@ -23,8 +23,11 @@ interface FakeSession {
   etag?: string;
 }
 
-/** What a PUT should do instead of succeeding: an HTTP error, or a thrown network error. */
-export type PutFault = { status: number; code?: string; message?: string } | { throw: Error } | undefined;
+/**
+ * What a PUT should do instead of succeeding: an HTTP error (S3's XML body with `code` and
+ * `message`), a thrown network error, or hanging (no progress, no answer) until aborted.
+ */
+export type PutFault = { status: number; code?: string; message?: string; retryAfter?: string } | { throw: Error } | { hang: true } | undefined;
 
 export class FakeCloud {
   readonly sessions = new Map<string, FakeSession>();
@@ -37,7 +40,7 @@ export class FakeCloud {
   partUrlsLatencyMs = 0;
   now = () => Date.now();
   /** Called before each PUT is applied. */
-  fault: (partNumber: number, attempt: number, o: PutPartOptions) => PutFault = () => undefined;
+  fault: (partNumber: number, attempt: number, req: PutRequest) => PutFault = () => undefined;
   /** Called after a part is stored (e.g. to abort a signal mid-upload). */
   afterPut: (partNumber: number) => void = () => undefined;
   readonly stats = { partUrlCalls: 0, partUrlCounts: [] as number[], puts: 0, putsByPart: new Map<number, number>(), maxConcurrentPuts: 0 };
@@ -115,39 +118,40 @@ export class FakeCloud {
     },
   };
 
-  readonly put: PutPart = async (o) => {
-    const u = new URL(o.url);
-    const [, sid, n] = u.pathname.split('/');
-    const partNumber = Number(n);
-    const attempt = (this.stats.putsByPart.get(partNumber) ?? 0) + 1;
-    this.stats.putsByPart.set(partNumber, attempt);
-    this.stats.puts++;
-    this.concurrentPuts++;
-    this.stats.maxConcurrentPuts = Math.max(this.stats.maxConcurrentPuts, this.concurrentPuts);
-    try {
-      // Let other uploaders run, like a real request would.
-      await new Promise((r) => setImmediate(r));
-      const half = Math.floor(o.body.length / 2);
-      o.onProgress?.(half);
-      const fault = this.fault(partNumber, attempt, o);
-      if (fault && 'throw' in fault) throw fault.throw;
-      const refused = (status: number, code?: string, message?: string) => new PutPartError(partNumber, status, code, message, { urlExpiresAt: o.urlExpiresAt });
-      if (fault) throw refused(fault.status, fault.code, fault.message);
-      if (Number(u.searchParams.get('exp')) <= this.now()) throw refused(403, 'AccessDenied', this.expiredUrlMessage);
-      const headers = lower(o.headers);
-      const bound = u.searchParams.get('md5');
-      if (bound && headers['content-md5'] !== bound) throw refused(403, 'SignatureDoesNotMatch');
-      const digest = createHash('md5').update(o.body).digest();
-      if (headers['content-md5'] && headers['content-md5'] !== digest.toString('base64')) throw refused(400, 'BadDigest');
-      const s = this.session(sid!);
-      if (s.status !== 'in_progress') throw refused(404, 'NoSuchUpload');
-      s.parts.set(partNumber, { md5: digest, size: o.body.length });
-      o.onProgress?.(o.body.length);
-      this.afterPut(partNumber);
-      return `"${digest.toString('hex')}"`;
-    } finally {
-      this.concurrentPuts--;
-    }
+  readonly transport: PartTransport = {
+    put: async (o: PutRequest): Promise<PutResponse> => {
+      const u = new URL(o.url);
+      const [, sid, n] = u.pathname.split('/');
+      const partNumber = Number(n);
+      const attempt = (this.stats.putsByPart.get(partNumber) ?? 0) + 1;
+      this.stats.putsByPart.set(partNumber, attempt);
+      this.stats.puts++;
+      this.concurrentPuts++;
+      this.stats.maxConcurrentPuts = Math.max(this.stats.maxConcurrentPuts, this.concurrentPuts);
+      try {
+        // Let other uploaders run, like a real request would.
+        await new Promise((r) => setImmediate(r));
+        o.onProgress(Math.floor(o.body.length / 2));
+        const fault = this.fault(partNumber, attempt, o);
+        if (fault && 'throw' in fault) throw fault.throw;
+        if (fault && 'hang' in fault) return await hang(o.signal);
+        if (fault) return refused(fault.status, fault.code, fault.message, fault.retryAfter);
+        if (Number(u.searchParams.get('exp')) <= this.now()) return refused(403, 'AccessDenied', this.expiredUrlMessage);
+        const headers = lower(o.headers);
+        const bound = u.searchParams.get('md5');
+        if (bound && headers['content-md5'] !== bound) return refused(403, 'SignatureDoesNotMatch');
+        const digest = createHash('md5').update(o.body).digest();
+        if (headers['content-md5'] && headers['content-md5'] !== digest.toString('base64')) return refused(400, 'BadDigest');
+        const s = this.session(sid!);
+        if (s.status !== 'in_progress') return refused(404, 'NoSuchUpload');
+        s.parts.set(partNumber, { md5: digest, size: o.body.length });
+        o.onProgress(o.body.length);
+        this.afterPut(partNumber);
+        return { status: 200, etag: `"${digest.toString('hex')}"`, retryAfter: undefined, body: '' };
+      } finally {
+        this.concurrentPuts--;
+      }
+    },
   };
 
   private url(sessionId: string, partNumber: number, md5?: string): PartUrl {
@@ -160,6 +164,20 @@ export class FakeCloud {
     if (!s) throw new ApiRequestError(404, { error: 'not_found', message: `no upload session ${id}` }, 'status');
     return s;
   }
+}
+
+/** S3's error answer. */
+function refused(status: number, code?: string, message?: string, retryAfter?: string): PutResponse {
+  const body = code === undefined ? '' : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message ?? ''}</Message></Error>`;
+  return { status, etag: undefined, retryAfter, body };
+}
+
+/** A connection that accepts nothing and never answers, until the request is aborted. */
+function hang(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 function lower(h: Record<string, string>): Record<string, string> {

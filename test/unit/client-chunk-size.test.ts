@@ -7,7 +7,6 @@ import { closeSync, mkdtempSync, openSync, rmSync, ftruncateSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import type { Dispatcher } from 'undici';
 import type { InitRequest, InitResponse } from '../../contract/api.js';
 import { GiB, MiB, S3_LIMITS } from '../../contract/limits.js';
 import { checkInit } from '../../lambdas/core/validation.js';
@@ -69,7 +68,7 @@ test('no chunk size: init carries none, and the session is planned at the smalle
         if (e.type === 'session') stop.abort();
       },
     },
-    { api, put: noPut, dispatcher: {} as Dispatcher },
+    { api, transport: { put: noPut } },
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(InterruptedError);
   expect(inits).toHaveLength(1);
@@ -81,7 +80,7 @@ test('a chunk size too small for 10,000 parts is refused before init, naming the
   const { api, inits } = serverPlannedApi();
   const err = await runUpload(
     { file: sparse, apiUrl: 'http://fake.invalid', chunkSize: 5 * MiB },
-    { api, put: noPut, dispatcher: {} as Dispatcher },
+    { api, transport: { put: noPut } },
   ).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(UsageError);
   expect((err as UsageError).message).toBe(

@@ -2,10 +2,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, MockAgent } from 'undici';
+import { Agent, MockAgent, type Dispatcher } from 'undici';
 import { PutPartError, StallError } from '../../client/errors.js';
-import { bodySlices, putPart, xmlField } from '../../client/put-part.js';
+import { putPart, xmlField, type PutPartOptions } from '../../client/engine/put-part.js';
 import { RateLimiter } from '../../client/rate-limit.js';
+import { bodySlices, UndiciTransport } from '../../client/undici-transport.js';
+
+/** putPart through the undici transport, as the library sends parts. */
+const nodePut = ({ dispatcher, sliceSize, ...o }: PutPartOptions & { dispatcher: Dispatcher; sliceSize: number }) =>
+  putPart(new UndiciTransport(dispatcher, sliceSize), o);
 
 // undici's MockAgent answers in process: no sockets.
 function storage() {
@@ -30,7 +35,7 @@ test('sends the bytes with exact Content-Length and exactly the given headers, r
     })
     .reply(200, '', { headers: { etag: '"abc"' } });
   const progress: number[] = [];
-  const etag = await putPart({
+  const etag = await nodePut({
     dispatcher: agent, partNumber: 2, url: 'http://s3.test/b/k?partNumber=2', headers: { 'Content-MD5': md5b64(body), 'Content-Length': '1' }, body,
     stallTimeoutMs: 5000, sliceSize: 1024 * 1024, onProgress: (n) => progress.push(n),
   });
@@ -45,7 +50,7 @@ test('sends the bytes with exact Content-Length and exactly the given headers, r
 test('slices are views of the part, in order, with progress after each', async () => {
   const body = randomBytes(2500);
   const progress: number[] = [];
-  const slices: Buffer[] = [];
+  const slices: Uint8Array[] = [];
   for await (const s of bodySlices(body, { sliceSize: 1000, onProgress: (n) => progress.push(n) })) slices.push(s);
   expect(slices.map((s) => s.length)).toEqual([1000, 1000, 500]);
   expect(slices.every((s) => s.buffer === body.buffer)).toBe(true);
@@ -58,7 +63,7 @@ test('an S3 error becomes a PutPartError with the XML code', async () => {
   pool
     .intercept({ path: '/k', method: 'PUT' })
     .reply(400, '<?xml version="1.0"?><Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match</Message></Error>');
-  const err = await putPart({ dispatcher: agent, partNumber: 7, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const err = await nodePut({ dispatcher: agent, partNumber: 7, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(PutPartError);
   expect(err).toMatchObject({ status: 400, s3Code: 'BadDigest', partNumber: 7 });
   await agent.close();
@@ -67,7 +72,7 @@ test('an S3 error becomes a PutPartError with the XML code', async () => {
 test('503 with Retry-After is carried for the backoff', async () => {
   const { agent, pool } = storage();
   pool.intercept({ path: '/k', method: 'PUT' }).reply(503, '<Error><Code>SlowDown</Code></Error>', { headers: { 'retry-after': '3' } });
-  const err = await putPart({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const err = await nodePut({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
   expect(err).toMatchObject({ status: 503, s3Code: 'SlowDown', retryAfterMs: 3000 });
   await agent.close();
 });
@@ -76,7 +81,7 @@ test('no answer within the stall timeout is a StallError', async () => {
   const { agent, pool } = storage();
   pool.intercept({ path: '/k', method: 'PUT' }).reply(200, '', { headers: { etag: '"x"' } }).delay(2000);
   const t = performance.now();
-  const err = await putPart({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 100, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const err = await nodePut({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 100, sliceSize: 1 << 20 }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(StallError);
   expect(performance.now() - t).toBeLessThan(1500);
   await agent.close();
@@ -86,7 +91,8 @@ test('the rate limiter paces the slices', async () => {
   const t = performance.now();
   // 400 KiB at 1 MiB/s with a 100 ms burst allowance: at least ~290 ms.
   let n = 0;
-  for await (const s of bodySlices(Buffer.alloc(400 * 1024), { sliceSize: 64 * 1024, limiter: new RateLimiter(1024 * 1024) })) n += s.length;
+  const limiter = new RateLimiter(1024 * 1024);
+  for await (const s of bodySlices(Buffer.alloc(400 * 1024), { sliceSize: 64 * 1024, pace: (b) => limiter.take(b) })) n += s.length;
   expect(n).toBe(400 * 1024);
   expect(performance.now() - t).toBeGreaterThan(250);
 });
@@ -125,7 +131,7 @@ test('an answer that comes before the whole body was sent leaves no timer behind
     realClear(t);
   }) as typeof clearTimeout);
   try {
-    const err = await putPart({
+    const err = await nodePut({
       dispatcher, partNumber: 1, url: `http://127.0.0.1:${port}/b/k`, headers: {}, body: randomBytes(5 << 20), stallTimeoutMs: STALL_MS, sliceSize: 1 << 20,
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 403, s3Code: 'QuotaExceeded' });

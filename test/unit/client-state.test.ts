@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Dispatcher } from 'undici';
 import { runUploadWithState } from '../../client/auto-resume.js';
 import { FileMismatchError, InterruptedError } from '../../client/errors.js';
 import { fingerprint, sameFingerprint, StateStore, type StateEntry } from '../../client/state.js';
@@ -86,7 +85,7 @@ describe('automatic resume', () => {
     const run = (o: Partial<UploadOptions> = {}) =>
       runUploadWithState(
         { file: path, apiUrl: 'http://fake.invalid', chunkSize: CHUNK, concurrency: 1, stateDir, retry: { baseDelayMs: 1, maxDelayMs: 1 }, onEvent: (e) => events.push(e), ...o },
-        { api: cloud.api, put: cloud.put, dispatcher: {} as Dispatcher },
+        { api: cloud.api, transport: cloud.transport },
       );
     const interrupt = async (afterParts: number) => {
       const stop = new AbortController();
@@ -141,7 +140,7 @@ describe('automatic resume', () => {
     const other = setup('b.bin');
     const err = await runUploadWithState(
       { file: other.path, apiUrl: 'http://fake.invalid', chunkSize: CHUNK, resumeSessionId: sid, stateDir: t.stateDir },
-      { api: t.cloud.api, put: t.cloud.put, dispatcher: {} as Dispatcher },
+      { api: t.cloud.api, transport: t.cloud.transport },
     ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FileMismatchError);
     expect(t.store.list().map((e) => e.path)).toEqual([t.path]);

@@ -5,8 +5,9 @@
  */
 import { MockAgent } from 'undici';
 import { EXIT, PutPartError } from '../../client/errors.js';
-import { putPart } from '../../client/put-part.js';
+import { putPart } from '../../client/engine/put-part.js';
 import { classify } from '../../client/retry.js';
+import { UndiciTransport } from '../../client/undici-transport.js';
 
 const RGW = (code: string, extra = '') =>
   `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message></Message>${extra}<RequestId>tx000008e6cab60471e4907-006b0dfb3d-1009-default</RequestId><HostId>1009-default-default</HostId></Error>`;
@@ -21,8 +22,8 @@ async function refusal(status: number, body: string, urlExpiresAt: number): Prom
   agent.disableNetConnect();
   agent.get('http://s3.test').intercept({ path: '/b/k', method: 'PUT' }).reply(status, body, { headers: { 'content-type': 'application/xml' } });
   try {
-    const err = await putPart({
-      dispatcher: agent, partNumber: 3, url: 'http://s3.test/b/k', headers: {}, body: Buffer.from('part'), stallTimeoutMs: 5000, sliceSize: 1 << 20, urlExpiresAt,
+    const err = await putPart(new UndiciTransport(agent), {
+      partNumber: 3, url: 'http://s3.test/b/k', headers: {}, body: Buffer.from('part'), stallTimeoutMs: 5000, urlExpiresAt,
     }).catch((e: unknown) => e);
     if (!(err instanceof PutPartError)) throw new Error(`expected a PutPartError, got ${String(err)}`);
     return err;

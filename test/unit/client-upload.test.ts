@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Dispatcher } from 'undici';
 import { EXIT, FileMismatchError, InterruptedError, PutPartError, SessionStateError } from '../../client/errors.js';
 import { md5, multipartEtag } from '../../client/hashing.js';
 import type { UploadProgress } from '../../client/progress.js';
@@ -32,7 +31,7 @@ const expectedEtag = (data: Buffer, chunk: number) => {
 function run(cloud: FakeCloud, opts: Partial<UploadOptions> & { file: string }) {
   return runUpload(
     { apiUrl: 'http://fake.invalid', chunkSize: CHUNK, concurrency: 3, retry: { baseDelayMs: 1, maxDelayMs: 2 }, ...opts },
-    { api: cloud.api, put: cloud.put, dispatcher: {} as Dispatcher },
+    { api: cloud.api, transport: cloud.transport },
   );
 }
 
@@ -254,15 +253,6 @@ test('a missing file is a usage error', async () => {
   await expect(run(new FakeCloud(), { file: join(dir, 'nope') })).rejects.toThrow(/no such file/);
 });
 
-test('hashing on a worker thread gives the same result', async () => {
-  const cloud = new FakeCloud();
-  cloud.partUrlsLatencyMs = 5;
-  const { path, data } = file('w.bin', 120 * 1024 + 7);
-  const r = await run(cloud, { file: path, chunkSize: 1024, hashThread: 'worker' });
-  expect(r.etag).toBe(expectedEtag(data, 1024));
-  expect(r.parts_sent).toBe(121);
-});
-
 test('a stop while URL batches are in flight ends as InterruptedError, never a cut request', async () => {
   const cloud = new FakeCloud();
   cloud.partUrlsLatencyMs = 15;
@@ -277,10 +267,10 @@ test('a stop while URL batches are in flight ends as InterruptedError, never a c
   expect((err as InterruptedError).partsSent).toBeLessThan(300);
 });
 
-test.each(['main', 'worker'] as const)('a part size raised by the server drops the digests guessed during init (%s thread)', async (hashThread) => {
+test('a part size raised by the server drops the digests guessed during init', async () => {
   const cloud = new FakeCloud();
   cloud.forceChunkSize = 2 * CHUNK;
-  const { path, data } = file(`raised-${hashThread}.bin`, 7 * CHUNK + 9);
-  const r = await run(cloud, { file: path, chunkSize: CHUNK, hashThread });
+  const { path, data } = file('raised.bin', 7 * CHUNK + 9);
+  const r = await run(cloud, { file: path, chunkSize: CHUNK });
   expect(r).toMatchObject({ chunk_size: 2 * CHUNK, parts_total: 4, etag: expectedEtag(data, 2 * CHUNK) });
 });

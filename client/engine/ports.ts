@@ -1,0 +1,54 @@
+/**
+ * What the upload engine needs from the outside world, as two small interfaces: where the bytes
+ * come from and how one part is sent. The engine imports neither Node's fs nor undici; the Node
+ * adapters (client/part-reader.ts, client/undici-transport.ts) implement these, and a browser
+ * can plug in `Blob.slice()` and `fetch` without touching the engine.
+ */
+
+/** The bytes to upload: random access by offset. */
+export interface PartSource {
+  /** For messages (a path, a file name). */
+  readonly name: string;
+  readonly size: number;
+  /**
+   * `length` bytes from `offset`, in `into[0, length)` when given (reused buffers: no per-part
+   * allocation), else in a new array. A source shorter than asked is a FileMismatchError, never
+   * a short part.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A token that changes whenever the content may have changed (a file: size and mtime). The
+   * engine compares it before completing; a source that cannot change (a Blob) omits it.
+   */
+  version?(): Promise<string>;
+}
+
+export interface PutRequest {
+  url: string;
+  /** Exactly these headers (the transport adds Content-Length for `body`). */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  signal: AbortSignal;
+  /**
+   * Bytes of the body the connection accepted so far in this attempt; the engine's stall timer
+   * and progress run on it. A transport that cannot tell calls it once with the whole length.
+   */
+  onProgress: (bytes: number) => void;
+  /** Resolves when `bytes` more may be written (the rate limit). A transport that cannot pace ignores it. */
+  pace?: (bytes: number) => Promise<void>;
+}
+
+/** Storage's answer, whatever the status: the engine decides what it means. */
+export interface PutResponse {
+  status: number;
+  etag: string | undefined;
+  /** The `Retry-After` header, if any. */
+  retryAfter: string | undefined;
+  /** The body of an error answer (S3's XML), '' for a success. */
+  body: string;
+}
+
+/** One HTTP PUT of a part to a presigned URL. Network failures reject; HTTP errors resolve. */
+export interface PartTransport {
+  put(req: PutRequest): Promise<PutResponse>;
+}
