@@ -97,3 +97,42 @@ test('401/403 from the gateway (no error code in the body) name the token as the
   const api = new ApiRequestError(404, { error: 'not_found', message: 'no upload session X' }, 'status');
   expect(api.message).toBe('status: no upload session X (not_found)');
 });
+
+test('withRetry recoveries: refresh and rehash are fatal without a handler, limited with one; a rehash past its limit backs off like a retry', async () => {
+  const policy = { maxAttempts: 10, baseDelayMs: 1, maxDelayMs: 1 };
+  const expired = () => new PutPartError(1, 403, 'SignatureDoesNotMatch', undefined);
+  const badDigest = () => new PutPartError(1, 400, 'BadDigest', undefined);
+  // The API client's use: no recoveries, so a refresh or rehash cause fails at once.
+  let calls = 0;
+  await expect(withRetry(async () => { calls++; throw expired(); }, policy)).rejects.toThrow(/SignatureDoesNotMatch/);
+  await expect(withRetry(async () => { calls++; throw badDigest(); }, policy)).rejects.toThrow(/BadDigest/);
+  expect(calls).toBe(2);
+
+  // Refresh: at once (no onRetry), at most `limit` times, then the error.
+  const log: string[] = [];
+  calls = 0;
+  await expect(
+    withRetry(async () => { calls++; throw expired(); }, policy, {
+      refresh: { limit: 2, run: async () => void log.push('refresh') },
+      onRetry: () => log.push('backoff'),
+    }),
+  ).rejects.toThrow(/SignatureDoesNotMatch/);
+  expect({ calls, log }).toEqual({ calls: 3, log: ['refresh', 'refresh'] });
+
+  // Rehash: recover then back off; past the limit, back off without recovering, until maxAttempts.
+  log.length = 0;
+  calls = 0;
+  await expect(
+    withRetry(async () => { calls++; throw badDigest(); }, { ...policy, maxAttempts: 4 }, {
+      rehash: { limit: 1, run: async () => void log.push('reread') },
+      onRetry: (n) => log.push(`backoff ${n.attempt}`),
+      beforeRetry: async () => void log.push('before'),
+    }),
+  ).rejects.toThrow(/BadDigest/);
+  expect({ calls, log }).toEqual({ calls: 4, log: ['reread', 'backoff 1', 'before', 'backoff 2', 'before', 'backoff 3', 'before'] });
+
+  // A recovery that fails ends the loop with its own error.
+  await expect(
+    withRetry(async () => { throw badDigest(); }, policy, { rehash: { limit: 2, run: async () => { throw new Error('file changed'); } } }),
+  ).rejects.toThrow('file changed');
+});
