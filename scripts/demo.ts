@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import type { UploadResult } from '../client/index.js';
 import type { StatusResponse } from '../contract/api.js';
 import { MiB } from '../contract/limits.js';
 import { routePath } from '../contract/routes.js';
@@ -96,20 +97,8 @@ async function uploadAndKill(api: string, file: string, stateDir: string, killAt
   return { sessionId: sessionId!, storedAtKill: after.completed_parts.length, total, bytesStored: after.bytes_uploaded };
 }
 
-interface UploadJson {
-  ok: boolean;
-  session_id: string;
-  file_path: string;
-  size: number;
-  etag: string;
-  /** Parts storage held when the resume began (parts sent before the kill may land after it). */
-  parts_already_stored: number;
-  bytes_sent: number;
-  parts_sent: number;
-  parts_total: number;
-  resumed: boolean;
-  duration_ms: number;
-}
+/** One `mpu upload --json` result line: the library's result plus `ok`. */
+type UploadJson = UploadResult & { ok: boolean };
 
 async function resume(api: string, file: string, stateDir: string): Promise<UploadJson> {
   // The same command as the first run: the client finds its interrupted session by itself.
