@@ -4,7 +4,6 @@
  * ApiRequestError carrying the server's `error` code.
  */
 import { randomUUID } from 'node:crypto';
-import { request, type Dispatcher } from 'undici';
 import type {
   AbortResponse,
   CompleteRequest,
@@ -18,13 +17,14 @@ import type {
 } from '../contract/api.js';
 import { ROUTES, routePath, type RouteId } from '../contract/routes.js';
 import { ApiRequestError, MpuError, StallError } from './errors.js';
-import { header } from './http.js';
+import { header, send, type HttpPool } from './http.js';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryNotice, type RetryPolicy } from './retry.js';
 
 export interface ApiClientOptions {
   /** Base URL of the HTTP API, possibly with a stage path (`https://id.execute-api.../prod`). */
   baseUrl: string;
-  dispatcher: Dispatcher;
+  /** Keep-alive connections (createPool). */
+  pool: HttpPool;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
   retry?: RetryPolicy;
@@ -91,25 +91,17 @@ export class ApiClient {
       headers['content-type'] = 'application/json';
     }
     try {
-      const res = await request(this.baseUrl + path, {
-        method: method as Dispatcher.HttpMethod,
-        headers,
-        body: payload,
-        dispatcher: this.opts.dispatcher,
-        signal: combined,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const text = await res.body.text();
+      const res = await send(this.opts.pool, this.baseUrl + path, { method, headers, body: payload, signal: combined });
+      const text = await res.text();
       const json = parseJson(text);
-      if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (res.status >= 200 && res.status < 300) {
         if (json === undefined || typeof json !== 'object' || json === null) {
           throw new MpuError('bad_response', `${what}: expected a JSON object, got ${JSON.stringify(text.slice(0, 120))}`);
         }
         return json as T;
       }
       const errBody = isErrorBody(json) ? json : undefined;
-      throw new ApiRequestError(res.statusCode, errBody, what, parseRetryAfter(header(res.headers, 'retry-after')));
+      throw new ApiRequestError(res.status, errBody, what, parseRetryAfter(header(res.headers, 'retry-after')));
     } catch (err) {
       // Our timer's abort surfaces as the signal's reason; report it as a stall (retryable).
       if (timer.signal.aborted && !signal?.aborted) throw timer.signal.reason;

@@ -68,7 +68,7 @@ await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  // undici, commander, cli-progress stay imports: installed from the package's dependencies.
+  // commander, cli-progress stay imports: installed from the package's dependencies.
   packages: 'external',
   legalComments: 'none',
   // `mpu --version` (client/cli.ts): one source of truth, this package.json.

@@ -7,13 +7,12 @@
  *
  * The CLI (client/cli.ts) is a thin layer over this module.
  */
-import type { Dispatcher } from 'undici';
 import type { AbortResponse, StatusResponse } from '../contract/api.js';
 import { ApiClient } from './api-client.js';
-import { createDispatcher } from './http.js';
+import { createPool, type HttpPool } from './http.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { runUploadWithState } from './auto-resume.js';
-import { UndiciTransport } from './undici-transport.js';
+import { HttpTransport } from './http-transport.js';
 import type { UploadOptions, UploadResult } from './upload.js';
 
 export type { UploadOptions, UploadResult, UploadEvent } from './upload.js';
@@ -23,8 +22,8 @@ export * from './errors.js';
 export { ApiClient } from './api-client.js';
 export { parseSize, formatBytes } from './sizes.js';
 export { md5, multipartEtag } from './hashing.js';
-/** One keep-alive connection pool to share between uploads (UploadOptions.dispatcher). */
-export { createDispatcher } from './http.js';
+/** One keep-alive connection pool to share between uploads (UploadOptions.pool). */
+export { createPool, HttpPool, type HttpOptions, type HttpExchange } from './http.js';
 export { StateStore, type StateEntry } from './state.js';
 /** Where the local cloud's endpoints file is found (the operator tool looks for its tokens table there too). */
 export { findEndpointsFile, type Env } from './config.js';
@@ -34,11 +33,11 @@ const USER_AGENT = 'mpu-client/0.1';
 /** Uploads one file (or resumes a session); resolves once the object is stored and verified. */
 export async function upload(options: UploadOptions): Promise<UploadResult> {
   const concurrency = options.concurrency ?? 4;
-  const dispatcher = options.dispatcher ?? createDispatcher({ connections: concurrency + 2 });
+  const pool = options.pool ?? createPool({ connections: concurrency + 2 });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const api = new ApiClient({
     baseUrl: options.apiUrl,
-    dispatcher,
+    pool,
     token: options.token,
     retry,
     userAgent: USER_AGENT,
@@ -46,9 +45,9 @@ export async function upload(options: UploadOptions): Promise<UploadResult> {
       options.onEvent?.({ type: 'retry', what, attempt: n.attempt, delay_ms: n.delayMs, reason: n.error instanceof Error ? n.error.message : String(n.error) }),
   });
   try {
-    return await runUploadWithState(options, { api, transport: new UndiciTransport(dispatcher, options.putSliceSize) });
+    return await runUploadWithState(options, { api, transport: new HttpTransport(pool, options.putSliceSize) });
   } finally {
-    if (!options.dispatcher) await dispatcher.close();
+    if (!options.pool) await pool.close();
   }
 }
 
@@ -57,16 +56,17 @@ export interface SessionCallOptions {
   token?: string;
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
-  dispatcher?: Dispatcher;
+  /** Reuse a connection pool (createPool); otherwise one is created and closed. */
+  pool?: HttpPool;
 }
 
 async function withApi<T>(o: SessionCallOptions, fn: (api: ApiClient) => Promise<T>): Promise<T> {
-  const dispatcher = o.dispatcher ?? createDispatcher({ connections: 2 });
-  const api = new ApiClient({ baseUrl: o.apiUrl, dispatcher, token: o.token, retry: { ...DEFAULT_RETRY, ...o.retry }, userAgent: USER_AGENT });
+  const pool = o.pool ?? createPool({ connections: 2 });
+  const api = new ApiClient({ baseUrl: o.apiUrl, pool, token: o.token, retry: { ...DEFAULT_RETRY, ...o.retry }, userAgent: USER_AGENT });
   try {
     return await fn(api);
   } finally {
-    if (!o.dispatcher) await dispatcher.close();
+    if (!o.pool) await pool.close();
   }
 }
 

@@ -38,7 +38,7 @@ export function retryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-/** Node/undici connection failures, also when wrapped (fetch-style `cause`). */
+/** Node connection failures, also when wrapped (fetch-style `cause`). */
 export function isNetworkError(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 4; depth++) {
     const code = (e as { code?: unknown }).code;

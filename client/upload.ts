@@ -1,10 +1,10 @@
 /**
- * Uploading a file from Node: the file as a PartSource, undici as the PartTransport, and the
+ * Uploading a file from Node: the file as a PartSource, Node's http/https as the PartTransport, and the
  * engine (client/engine/) in between. The public option, event and result types live with the
  * engine and are re-exported here.
  */
 import { basename } from 'node:path';
-import type { Dispatcher } from 'undici';
+import type { HttpPool } from './http.js';
 import { uploadSource } from './engine/engine.js';
 import type { EngineOptions, UploadApi, UploadResult } from './engine/types.js';
 import type { PartTransport } from './engine/ports.js';
@@ -19,8 +19,8 @@ export interface UploadOptions extends EngineOptions {
   apiUrl: string;
   /** Bearer token for the API. */
   token?: string;
-  /** Reuse a connection pool (e.g. across files); otherwise one is created and closed. */
-  dispatcher?: Dispatcher;
+  /** Reuse a connection pool (createPool; e.g. across files); otherwise one is created and closed. */
+  pool?: HttpPool;
   /**
    * Remember unfinished uploads here and resume them automatically (see state.ts). Without it,
    * only `resumeSessionId` resumes.

@@ -10,8 +10,8 @@
  *   npm run load -- [--uploads 50] [--owners 5] [--min-size 8MiB] [--max-size 16MiB]
  *                   [--concurrency 2] [--chunk-size 5MiB] [--verify all|N] [--fresh] [--keep] [--json FILE]
  *
- * Every HTTP exchange of the client (API calls and part PUTs, retries included) goes through an
- * undici interceptor that records its route, status and time from request start to the end of
+ * Every HTTP exchange of the client (API calls and part PUTs, retries included) is reported by the
+ * client pool's `onExchange` hook, which records its route, status and time from request start to the end of
  * the response. After the run, each object's SHA-256 is read back and compared with the file's.
  */
 import { spawn } from 'node:child_process';
@@ -22,10 +22,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DeleteObjectsCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Dispatcher } from 'undici';
 import { MiB } from '../contract/limits.js';
 import { ROUTES, matchPath, routeKey } from '../contract/routes.js';
-import { createDispatcher, md5, multipartEtag, parseSize, upload, type UploadResult } from '../client/index.js';
+import { createPool, md5, multipartEtag, parseSize, upload, type HttpExchange, type UploadResult } from '../client/index.js';
 import { PROJECT_ROOT, startLocalCloud, type LocalCloud } from '../local/cloud.js';
 import { defaultEndpointsFile, endpointsAnswer, readEndpointsFile, type LocalEndpoints } from '../local/endpoints.js';
 import { announces, GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
@@ -85,37 +84,11 @@ function routeOf(apiOrigin: string, origin: string, method: string, path: string
   return method === 'PUT' && /[?&]partNumber=/.test(path) ? 'S3 PUT part' : `S3 ${method}`;
 }
 
-/** An undici interceptor recording route, status and duration of every exchange. */
-function timing(apiOrigin: string): Dispatcher.DispatcherComposeInterceptor {
-  return (dispatch) => (opts, handler) => {
-    const started = performance.now();
-    const origin = typeof opts.origin === 'string' ? opts.origin : String(opts.origin);
-    const route = routeOf(apiOrigin, new URL(origin).origin, opts.method, opts.path);
-    let status: number | 'error' = 'error';
-    let recorded = false;
-    const record = (s: number | 'error') => {
-      if (recorded) return;
-      recorded = true;
-      samples.push({ route, status: s, ms: performance.now() - started });
-    };
-    return dispatch(opts, {
-      onRequestStart: (c, ctx) => handler.onRequestStart?.(c, ctx),
-      onRequestUpgrade: (c, code, headers, socket) => handler.onRequestUpgrade?.(c, code, headers, socket),
-      onResponseStart: (c, code, headers, message) => {
-        if (code >= 200) status = code;
-        return handler.onResponseStart?.(c, code, headers, message);
-      },
-      onResponseData: (c, chunk) => handler.onResponseData?.(c, chunk),
-      onResponseEnd: (c, trailers) => {
-        record(status);
-        return handler.onResponseEnd?.(c, trailers);
-      },
-      onResponseError: (c, err) => {
-        record(status === 'error' ? 'error' : status);
-        return handler.onResponseError?.(c, err);
-      },
-      onRequestSent: () => handler.onRequestSent?.(),
-    });
+/** Records route, status and duration of every exchange (the client pool's `onExchange`). */
+function timing(apiOrigin: string): (e: HttpExchange) => void {
+  return (e) => {
+    const u = new URL(e.url);
+    samples.push({ route: routeOf(apiOrigin, u.origin, e.method, u.pathname + u.search), status: e.status, ms: e.ms });
   };
 }
 
@@ -357,7 +330,7 @@ async function main(): Promise<number> {
     const started = performance.now();
     await Promise.all(
       jobs.map(async (job) => {
-        const dispatcher = createDispatcher({ connections: CONCURRENCY + 2 }).compose(timing(apiOrigin));
+        const pool = createPool({ connections: CONCURRENCY + 2, onExchange: timing(apiOrigin) });
         try {
           job.result = await upload({
             file: job.file,
@@ -365,12 +338,12 @@ async function main(): Promise<number> {
             ...(job.owner.token ? { token: job.owner.token } : {}),
             chunkSize: CHUNK,
             concurrency: CONCURRENCY,
-            dispatcher,
+            pool,
           });
         } catch (err) {
           job.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         } finally {
-          await dispatcher.close();
+          await pool.close();
         }
       }),
     );

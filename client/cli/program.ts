@@ -12,7 +12,7 @@ import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '.
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
 import type { ProgressView, RunTotal } from './progress-view.js';
 
-// Loaded when a command needs them: `mpu --help`, `mpu list` and usage errors never load undici
+// Loaded when a command needs them: `mpu --help`, `mpu list` and usage errors never load node:http
 // or cli-progress (in the bundle they are separate chunks; docs/benchmarks.md has the numbers).
 const library = () => import('../index.js');
 const views = () => import('./progress-view.js');
@@ -210,7 +210,7 @@ async function guard(io: CliIo, flags: GlobalFlags, fn: () => Promise<void>): Pr
 }
 
 async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Promise<number> {
-  const [{ upload, createDispatcher }, { noProgress, plainProgress, ttyProgress }] = await Promise.all([library(), views()]);
+  const [{ upload, createPool }, { noProgress, plainProgress, ttyProgress }] = await Promise.all([library(), views()]);
   const info = (line: string) => {
     if (!flags.quiet) view.log(`mpu: ${line}`);
   };
@@ -254,7 +254,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
 
   let exitCode: number = EXIT.ok;
   // One keep-alive pool for every file of the run.
-  const dispatcher = createDispatcher({ connections: flags.concurrency + 2 });
+  const pool = createPool({ connections: flags.concurrency + 2 });
   // Sizes up front, for the run's total progress (a missing file counts 0 and fails on its turn).
   const sizes = files.map((f) => {
     try {
@@ -305,7 +305,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
       try {
         const r = await upload({
           file,
-          dispatcher,
+          pool,
           apiUrl: api.apiUrl,
           token: api.token,
           chunkSize: flags.chunkSize,
@@ -343,7 +343,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
     }
   } finally {
     offSignal?.();
-    await dispatcher.close();
+    await pool.close();
   }
   if (files.length > 1 && !flags.json) {
     const skipped = files.length - tally.ok - tally.failed;

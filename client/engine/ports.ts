@@ -1,7 +1,7 @@
 /**
  * What the upload engine needs from the outside world, as two small interfaces: where the bytes
- * come from and how one part is sent. The engine imports neither Node's fs nor undici; the Node
- * adapters (client/file-source.ts, client/undici-transport.ts) implement these, and a browser
+ * come from and how one part is sent. The engine imports neither Node's fs nor node:http; the Node
+ * adapters (client/file-source.ts, client/http-transport.ts) implement these, and a browser
  * can plug in `Blob.slice()` and `fetch` without touching the engine.
  */
 

@@ -151,9 +151,9 @@ test('a source whose version changed during the upload is not completed', async 
   expect([...cloud.sessions.values()][0]!.status).toBe('in_progress');
 });
 
-test('the engine imports neither Node fs, undici, nor the Node adapters', () => {
+test('the engine imports neither Node fs, node:http(s), nor the Node adapters', () => {
   const dir = join(process.cwd(), 'client', 'engine');
-  const banned = /from '(node:fs[^']*|fs|undici|\.\.\/(file-source|undici-transport|http|api-client|state|auto-resume|upload|index)\.js)'/;
+  const banned = /from '(node:fs[^']*|fs|node:https?|https?|undici|\.\.\/(file-source|http-transport|http|api-client|state|auto-resume|upload|index)\.js)'/;
   const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
   expect(files.length).toBeGreaterThanOrEqual(8);
   for (const f of files) {

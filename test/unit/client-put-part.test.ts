@@ -2,49 +2,65 @@ import { createHash, randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, MockAgent, type Dispatcher } from 'undici';
 import { PutPartError, StallError } from '../../client/errors.js';
 import { putPart, xmlField, type PutPartOptions } from '../../client/engine/put-part.js';
+import { bodySlices, HttpTransport } from '../../client/http-transport.js';
+import { createPool, type HttpPool } from '../../client/http.js';
 import { RateLimiter } from '../../client/rate-limit.js';
-import { bodySlices, UndiciTransport } from '../../client/undici-transport.js';
+import { scriptedServer, type Answer } from './helpers/scripted-http.js';
 
-/** putPart through the undici transport, as the library sends parts. */
-const nodePut = ({ dispatcher, sliceSize, ...o }: PutPartOptions & { dispatcher: Dispatcher; sliceSize: number }) =>
-  putPart(new UndiciTransport(dispatcher, sliceSize), o);
+/** putPart through the Node http transport, as the library sends parts. */
+const nodePut = ({ pool, sliceSize, ...o }: PutPartOptions & { pool: HttpPool; sliceSize: number }) => putPart(new HttpTransport(pool, sliceSize), o);
 
-// undici's MockAgent answers in process: no sockets.
-function storage() {
-  const agent = new MockAgent();
-  agent.disableNetConnect();
-  return { agent, pool: agent.get('http://s3.test') };
+/** A storage answering every request with `answer`, and a pool to reach it. */
+async function storage(answer: Answer) {
+  const server = await scriptedServer(() => answer);
+  const pool = createPool({ connections: 1 });
+  return { server, pool, close: async () => (await pool.close(), await server.close()) };
 }
 
 const md5b64 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
 test('sends the bytes with exact Content-Length and exactly the given headers, returns the ETag', async () => {
-  const { agent, pool } = storage();
+  const { server, pool, close } = await storage({ status: 200, headers: { etag: '"abc"' } });
   const body = randomBytes(1000);
-  let headers: Record<string, string> = {};
-  let sent: unknown;
-  pool
-    .intercept({
-      path: '/b/k?partNumber=2',
-      method: 'PUT',
-      body: (b: unknown) => ((sent = b), true),
-      headers: (h: Record<string, string>) => ((headers = h), true),
-    })
-    .reply(200, '', { headers: { etag: '"abc"' } });
   const progress: number[] = [];
-  const etag = await nodePut({
-    dispatcher: agent, partNumber: 2, url: 'http://s3.test/b/k?partNumber=2', headers: { 'Content-MD5': md5b64(body), 'Content-Length': '1' }, body,
-    stallTimeoutMs: 5000, sliceSize: 1024 * 1024, onProgress: (n) => progress.push(n),
-  });
-  expect(etag).toBe('"abc"');
-  // Header names are case-insensitive (the mock lower-cases them); a stale Content-Length is replaced.
-  expect(headers).toEqual({ 'content-md5': md5b64(body), 'content-length': '1000' });
-  expect(Buffer.isBuffer(sent) && sent.equals(body)).toBe(true); // the buffer itself, not a copy or a stream
-  expect(progress).toEqual([1000]);
-  await agent.close();
+  try {
+    const etag = await nodePut({
+      pool, partNumber: 2, url: `${server.url}/b/k?partNumber=2`, headers: { 'Content-MD5': md5b64(body), 'Content-Length': '1' }, body,
+      stallTimeoutMs: 5000, sliceSize: 1024 * 1024, onProgress: (n) => progress.push(n),
+    });
+    expect(etag).toBe('"abc"');
+    const [req] = server.requests;
+    expect(req!.method).toBe('PUT');
+    expect(req!.url).toBe('/b/k?partNumber=2');
+    // Header names are case-insensitive; a stale Content-Length is replaced; nothing else is sent
+    // but what Node's http adds to every request (host, connection).
+    const { host: _h, connection: _c, ...rest } = req!.headers;
+    expect(rest).toEqual({ 'content-md5': md5b64(body), 'content-length': '1000' });
+    expect(req!.body.equals(body)).toBe(true);
+    expect(progress).toEqual([1000]);
+  } finally {
+    await close();
+  }
+});
+
+test('a part larger than the slice is sent in slices over keep-alive, with progress per accepted slice', async () => {
+  const { server, pool, close } = await storage({ status: 200, headers: { etag: '"abc"' } });
+  const body = randomBytes(2500);
+  const progress: number[] = [];
+  try {
+    for (const n of [1, 2]) {
+      await nodePut({ pool, partNumber: n, url: `${server.url}/b/k`, headers: {}, body, stallTimeoutMs: 5000, sliceSize: 1000, onProgress: (b) => progress.push(b) });
+    }
+    expect(server.requests.map((r) => [r.headers['content-length'], r.body.equals(body), r.headers.connection])).toEqual([
+      ['2500', true, 'keep-alive'],
+      ['2500', true, 'keep-alive'],
+    ]);
+    expect(progress).toEqual([1000, 2000, 2500, 1000, 2000, 2500]);
+  } finally {
+    await close();
+  }
 });
 
 test('slices are views of the part, in order, with progress after each', async () => {
@@ -59,32 +75,30 @@ test('slices are views of the part, in order, with progress after each', async (
 });
 
 test('an S3 error becomes a PutPartError with the XML code', async () => {
-  const { agent, pool } = storage();
-  pool
-    .intercept({ path: '/k', method: 'PUT' })
-    .reply(400, '<?xml version="1.0"?><Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match</Message></Error>');
-  const err = await nodePut({ dispatcher: agent, partNumber: 7, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const { server, pool, close } = await storage({
+    status: 400, body: '<?xml version="1.0"?><Error><Code>BadDigest</Code><Message>The Content-MD5 you specified did not match</Message></Error>',
+  });
+  const err = await nodePut({ pool, partNumber: 7, url: `${server.url}/k`, headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  await close();
   expect(err).toBeInstanceOf(PutPartError);
   expect(err).toMatchObject({ status: 400, s3Code: 'BadDigest', partNumber: 7 });
-  await agent.close();
 });
 
 test('503 with Retry-After is carried for the backoff', async () => {
-  const { agent, pool } = storage();
-  pool.intercept({ path: '/k', method: 'PUT' }).reply(503, '<Error><Code>SlowDown</Code></Error>', { headers: { 'retry-after': '3' } });
-  const err = await nodePut({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const { server, pool, close } = await storage({ status: 503, body: '<Error><Code>SlowDown</Code></Error>', headers: { 'retry-after': '3' } });
+  const err = await nodePut({ pool, partNumber: 1, url: `${server.url}/k`, headers: {}, body: Buffer.from('x'), stallTimeoutMs: 5000, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  await close();
   expect(err).toMatchObject({ status: 503, s3Code: 'SlowDown', retryAfterMs: 3000 });
-  await agent.close();
 });
 
 test('no answer within the stall timeout is a StallError', async () => {
-  const { agent, pool } = storage();
-  pool.intercept({ path: '/k', method: 'PUT' }).reply(200, '', { headers: { etag: '"x"' } }).delay(2000);
+  const { server, pool, close } = await storage({ status: 200, headers: { etag: '"x"' }, delayMs: 2000 });
   const t = performance.now();
-  const err = await nodePut({ dispatcher: agent, partNumber: 1, url: 'http://s3.test/k', headers: {}, body: Buffer.from('x'), stallTimeoutMs: 100, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const err = await nodePut({ pool, partNumber: 1, url: `${server.url}/k`, headers: {}, body: Buffer.from('x'), stallTimeoutMs: 100, sliceSize: 1 << 20 }).catch((e: unknown) => e);
+  const took = performance.now() - t;
+  await close();
   expect(err).toBeInstanceOf(StallError);
-  expect(performance.now() - t).toBeLessThan(1500);
-  await agent.close();
+  expect(took).toBeLessThan(1500);
 });
 
 test('the rate limiter paces the slices', async () => {
@@ -112,7 +126,7 @@ test('an answer that comes before the whole body was sent leaves no timer behind
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
-  const dispatcher = new Agent({ connections: 1 });
+  const pool = createPool({ connections: 1 });
   // Track the stall timers (told apart by their delay): each must be cleared or have fired.
   const STALL_MS = 54_321;
   const realSet = globalThis.setTimeout;
@@ -132,7 +146,7 @@ test('an answer that comes before the whole body was sent leaves no timer behind
   }) as typeof clearTimeout);
   try {
     const err = await nodePut({
-      dispatcher, partNumber: 1, url: `http://127.0.0.1:${port}/b/k`, headers: {}, body: randomBytes(5 << 20), stallTimeoutMs: STALL_MS, sliceSize: 1 << 20,
+      pool, partNumber: 1, url: `http://127.0.0.1:${port}/b/k`, headers: {}, body: randomBytes(5 << 20), stallTimeoutMs: STALL_MS, sliceSize: 1 << 20,
     }).catch((e: unknown) => e);
     expect(err).toMatchObject({ status: 403, s3Code: 'QuotaExceeded' });
     await new Promise((r) => realSet(r, 200));
@@ -141,7 +155,7 @@ test('an answer that comes before the whole body was sent leaves no timer behind
     setSpy.mockRestore();
     clearSpy.mockRestore();
     for (const t of live) realClear(t);
-    await dispatcher.destroy();
+    await pool.close();
     await new Promise((r) => server.close(r));
   }
 });

@@ -3,11 +3,12 @@
  * the local cloud sends them, captured from RGW 16) and AWS S3's (as documented). Expiry and
  * signature problems get a fresh URL; refusals no new URL can fix fail at once with exit 8.
  */
-import { MockAgent } from 'undici';
 import { EXIT, PutPartError } from '../../client/errors.js';
 import { putPart } from '../../client/engine/put-part.js';
+import { HttpTransport } from '../../client/http-transport.js';
+import { createPool } from '../../client/http.js';
 import { classify } from '../../client/retry.js';
-import { UndiciTransport } from '../../client/undici-transport.js';
+import { scriptedServer } from './helpers/scripted-http.js';
 
 const RGW = (code: string, extra = '') =>
   `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message></Message>${extra}<RequestId>tx000008e6cab60471e4907-006b0dfb3d-1009-default</RequestId><HostId>1009-default-default</HostId></Error>`;
@@ -18,17 +19,17 @@ const MINUTE = 60_000;
 
 /** The PutPartError putPart makes of `status` + `body`, for a URL that stops working at `urlExpiresAt`. */
 async function refusal(status: number, body: string, urlExpiresAt: number): Promise<PutPartError> {
-  const agent = new MockAgent();
-  agent.disableNetConnect();
-  agent.get('http://s3.test').intercept({ path: '/b/k', method: 'PUT' }).reply(status, body, { headers: { 'content-type': 'application/xml' } });
+  const server = await scriptedServer(() => ({ status, body, headers: { 'content-type': 'application/xml' } }));
+  const pool = createPool({ connections: 1 });
   try {
-    const err = await putPart(new UndiciTransport(agent), {
-      partNumber: 3, url: 'http://s3.test/b/k', headers: {}, body: Buffer.from('part'), stallTimeoutMs: 5000, urlExpiresAt,
+    const err = await putPart(new HttpTransport(pool), {
+      partNumber: 3, url: `${server.url}/b/k`, headers: {}, body: Buffer.from('part'), stallTimeoutMs: 5000, urlExpiresAt,
     }).catch((e: unknown) => e);
     if (!(err instanceof PutPartError)) throw new Error(`expected a PutPartError, got ${String(err)}`);
     return err;
   } finally {
-    await agent.close();
+    await pool.close();
+    await server.close();
   }
 }
 

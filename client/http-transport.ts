@@ -1,22 +1,21 @@
 /**
- * The Node PartTransport: a part PUT with undici on a shared keep-alive pool. The body is written
- * as views of the caller's buffer (no copies), with exact Content-Length; progress counts the
- * bytes the connection accepted.
+ * The Node PartTransport: a part PUT with Node's http/https on a shared keep-alive pool. The body
+ * is written as views of the caller's buffer (no copies), with exact Content-Length; progress
+ * counts the bytes the connection accepted.
  */
-import { request, type Dispatcher } from 'undici';
 import type { PartTransport, PutRequest, PutResponse } from './engine/ports.js';
-import { header } from './http.js';
+import { header, send, type HttpPool } from './http.js';
 
 /** Write slice of a part PUT: fine enough for progress and stall detection, coarse enough to be free. */
 export const PUT_SLICE = 1024 * 1024;
 
-export class UndiciTransport implements PartTransport {
+export class HttpTransport implements PartTransport {
   /**
    * `sliceSize`: bytes handed to the socket per write. Smaller slices give finer progress, rate
    * limiting and stall detection; a slice >= the body (and no pacing) writes it in one go.
    */
   constructor(
-    private readonly dispatcher: Dispatcher,
+    private readonly pool: HttpPool,
     private readonly sliceSize = PUT_SLICE,
   ) {}
 
@@ -25,18 +24,16 @@ export class UndiciTransport implements PartTransport {
     for (const [k, v] of Object.entries(r.headers)) if (k.toLowerCase() !== 'content-length') headers[k] = v;
     headers['content-length'] = String(r.body.length);
     const direct = r.body.length <= this.sliceSize && !r.pace;
-    const res = await request(r.url, {
+    const res = await send(this.pool, r.url, {
       method: 'PUT',
       headers,
-      // undici accepts async iterables (written with backpressure) although its types omit them.
-      body: direct ? r.body : (bodySlices(r.body, { sliceSize: this.sliceSize, pace: r.pace, onProgress: r.onProgress }) as unknown as Buffer),
-      dispatcher: this.dispatcher,
+      ...(direct ? { body: r.body } : { slices: bodySlices(r.body, { sliceSize: this.sliceSize, pace: r.pace, onProgress: r.onProgress }) }),
       signal: r.signal,
     });
-    const ok = res.statusCode >= 200 && res.statusCode < 300;
-    const body = ok ? (await res.body.dump(), '') : await res.body.text().catch(() => '');
+    const ok = res.status >= 200 && res.status < 300;
+    const body = ok ? (await res.dump(), '') : await res.text().catch(() => '');
     if (ok && direct) r.onProgress(r.body.length);
-    return { status: res.statusCode, etag: header(res.headers, 'etag'), retryAfter: header(res.headers, 'retry-after'), body };
+    return { status: res.status, etag: header(res.headers, 'etag'), retryAfter: header(res.headers, 'retry-after'), body };
   }
 }
 
