@@ -43,7 +43,7 @@ export class HttpPool {
     this.https = new https.Agent(o);
   }
 
-  /** Closes the idle sockets and refuses none in flight (they end with their requests). */
+  /** Closes every socket, idle or in use: call it once no upload uses the pool any more. */
   close(): Promise<void> {
     this.http.destroy();
     this.https.destroy();

@@ -1,7 +1,7 @@
 /**
  * mpu client library: resumable multipart uploads through the upload API.
  *
- *   import { upload } from './client/index.js';
+ *   import { upload } from '@mpu/client';
  *   const r = await upload({ file: 'big.iso', apiUrl, concurrency: 8, onProgress });
  *   // r.session_id, r.file_path, r.etag, r.bytes_sent, r.duration_ms, ...
  *

@@ -1,6 +1,6 @@
 /**
  * Error codes of a request that never got an answer: the connection was refused, reset, timed out
- * or could not be made (Node sockets and DNS, and undici's own codes). They say the other side was
+ * or could not be made (Node sockets and DNS). They say the other side was
  * unreachable, nothing about the request, so callers retry them: the API maps them to a retryable
  * 502 (S3 or DynamoDB unreachable), the client retries and finally exits 5 (unavailable).
  */
@@ -15,9 +15,4 @@ export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENETDOWN',
   'ENOTFOUND',
   'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
 ]);

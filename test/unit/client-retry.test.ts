@@ -22,7 +22,6 @@ test.each([
   ['API 410', new ApiRequestError(410, { error: 'session_expired', message: '' }, 'x'), 'fatal'],
   ['connection reset', netErr('ECONNRESET'), 'retry'],
   ['connection refused', netErr('ECONNREFUSED'), 'retry'],
-  ['undici socket error', netErr('UND_ERR_SOCKET'), 'retry'],
   ['wrapped (fetch-style) cause', Object.assign(new TypeError('fetch failed'), { cause: netErr('ETIMEDOUT') }), 'retry'],
   ['stall', new StallError('PUT part 1', 30_000), 'retry'],
   ['local file changed', new FileMismatchError('file_changed', 'x'), 'fatal'],

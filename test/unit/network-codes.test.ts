@@ -7,11 +7,10 @@ import { EXIT, toMpuError } from '../../client/errors.js';
 import { classify } from '../../client/retry.js';
 import { toApiError } from '../../lambdas/http/response.js';
 
-/** The codes of both former copies (server: Node sockets and DNS; client: also undici's). */
+/** Node's socket and DNS codes (both sides now speak HTTP through node:http). */
 const CODES = [
   'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN',
   'ENOTFOUND', 'EAI_AGAIN',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ];
 
 /** An AWS SDK call that got no HTTP answer: `$metadata` without a status, the socket's code. */
