@@ -182,17 +182,19 @@ async function startPrivateCloud(root: string): Promise<void> {
 }
 
 /**
- * The CLI tests run the built package (client/bin/mpu.mjs imports client/dist/cli.js): bundled
- * again at the start of a run when a client or contract source is newer than the build
- * (esbuild takes well under a second).
+ * The CLI tests run the built package (client/bin/mpu.mjs imports client/dist/cli.js): built
+ * again at the start of a run when a client or contract source is newer than the build (about
+ * 2 s with the declarations). The whole package, declarations included, is built here and only
+ * here: the package-install test packs this build (`npm pack --ignore-scripts`), because a
+ * rebuild during the run would swap client/dist under the CLIs other test files are running.
  */
 function buildClient(root: string): void {
   const t0 = Date.now();
   try {
-    execFileSync(process.execPath, [join(root, 'client', 'build.mjs'), '--js', '--if-stale', '--quiet'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    execFileSync(process.execPath, [join(root, 'client', 'build.mjs'), '--if-stale', '--quiet'], { cwd: root, stdio: ['ignore', 'inherit', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   } catch (e) {
     const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? '';
-    throw new Error(`e2e setup: building the client package failed (node client/build.mjs --js):\n${stderr}`);
+    throw new Error(`e2e setup: building the client package failed (node client/build.mjs):\n${stderr}`);
   }
   console.log(`\n[e2e] client/dist up to date (${Date.now() - t0} ms)`);
 }

@@ -46,12 +46,13 @@ beforeAll(async () => {
   ep = e2eTarget();
   dir = mkdtempSync(join(tmpdir(), 'mpu-pkg-e2e-'));
   const npmEnv = cleanEnv({ npm_config_update_notifier: 'false' });
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], {
+  // The e2e setup built client/dist (bundles and declarations) before any test started; packing
+  // without prepack's rebuild keeps client/dist still for the CLI tests running beside this one.
+  const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
     cwd: join(ROOT, 'client'),
     env: npmEnv,
     maxBuffer: 16 * MiB,
   });
-  // prepack's build logs go to stdout before the JSON.
   const json = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   tarball = join(dir, json[0]!.filename);
   packedFiles = json[0]!.files.map((f) => f.path);
