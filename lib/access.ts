@@ -43,9 +43,9 @@ const none = { table: [], openSessionsIndex: [], tokensTable: [], objects: [], b
  * - DynamoDB authorizes each part of a TransactWriteItems by its own action (a Put by PutItem, an
  *   Update by UpdateItem). A failed condition returns the row as it was in the same answer
  *   (ALL_OLD), so changing a session needs no GetItem.
- * - HeadObject after abort, the sweeper and a failed complete: a complete whose answer was lost
- *   may have had S3 assemble the object; it is then recorded completed, never deleted or left
- *   behind an aborted or expired row.
+ * - HeadObject after abort, the sweeper, a failed complete and a status that finds the upload
+ *   gone: a complete whose answer was lost may have had S3 assemble the object; it is then
+ *   recorded completed, never deleted, left behind an aborted or expired row, or reported gone.
  */
 const ROUTE_ACCESS: Record<RouteId, Access> = {
   // CreateMultipartUpload + presign the first URLs. One transaction: UpdateItem the owner's
@@ -57,7 +57,14 @@ const ROUTE_ACCESS: Record<RouteId, Access> = {
     objects: ['s3:PutObject', 's3:AbortMultipartUpload'],
   },
   parts: { ...none, table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
-  status: { ...none, table: ['dynamodb:GetItem'], objects: ['s3:ListMultipartUploadParts'] },
+  // ListParts; if the upload is gone, HeadObject, and an object of the planned size (a complete
+  // whose answer was lost) is recorded completed with the owner's count (UpdateItem both).
+  status: {
+    ...none,
+    table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    objects: ['s3:ListMultipartUploadParts', 's3:GetObject'],
+    bucket: ['s3:ListBucket'],
+  },
   // ListParts, then CompleteMultipartUpload under a conditional-update lease; the completed row
   // and the owner's count in one transaction (UpdateItem both).
   complete: {

@@ -10,6 +10,7 @@ import type {
   InitResponse,
   PartUrlRequest,
   PartUrlResponse,
+  SessionStatus,
   StatusResponse,
   UploadedPart,
 } from '../../contract/api.js';
@@ -17,7 +18,7 @@ import { ApiError, isApiError } from '../core/errors.js';
 import { objectKeyFor } from '../core/filename.js';
 import { API_LIMITS, DEFAULTS } from '../../contract/limits.js';
 import { missingParts, partSize, planParts } from '../../contract/parts.js';
-import { effectiveStatus, filePath, type SessionRecord } from '../core/session.js';
+import { effectiveStatus, filePath, isFinal, type SessionRecord } from '../core/session.js';
 import { checkInit, checkPartNumbers } from '../core/validation.js';
 import { TABLE } from '../aws/table-definition.js';
 import type { IdempotencyClaim } from '../aws/session-store.js';
@@ -143,8 +144,39 @@ export async function presignParts(deps: Deps, owner: string, sessionId: string,
 
 export async function getStatus(deps: Deps, owner: string, sessionId: string): Promise<StatusResponse> {
   const session = await loadOwned(deps, owner, sessionId);
-  const status = effectiveStatus(session, deps.now());
-  let uploaded: UploadedPart[] = [];
+  const now = deps.now();
+  const status = effectiveStatus(session, now);
+  if (status !== 'in_progress' && status !== 'completing') return statusResponse(deps, session, status, []);
+  try {
+    return statusResponse(deps, session, status, await storedParts(deps, session));
+  } catch (e) {
+    if (!(isApiError(e) && e.code === 'session_aborted')) throw e;
+    // A status that answered 410 here would make a resuming client start the whole file again.
+    const settled = await settleFoundObject(deps, session, now);
+    if (!settled) throw e;
+    return statusResponse(deps, settled, effectiveStatus(settled, now), []);
+  }
+}
+
+/**
+ * The multipart upload is gone while the session is open: a complete whose answer was lost may
+ * have had S3 assemble the object and given its lease back. An object of the planned size at the
+ * session's key is that upload: it is recorded completed (from `in_progress` or over a stale
+ * lease, as complete, abort and the sweeper do). Answers the row as it now is, or undefined when
+ * there is no such object or a live lease holder is still at work.
+ */
+async function settleFoundObject(deps: Deps, session: SessionRecord, now: Date): Promise<SessionRecord | undefined> {
+  if (session.status === 'completing' && !leaseIsStale(session, now)) return undefined;
+  const found = await storedObject(deps, session);
+  if (!found) return undefined;
+  const done = await recordFoundObject(deps, session, found.etag, now);
+  if (done.ok) return done.session;
+  // Another caller changed the row first: its final state is the answer.
+  return done.current && isFinal(done.current.status) ? done.current : undefined;
+}
+
+function statusResponse(deps: Deps, session: SessionRecord, status: SessionStatus, stored: UploadedPart[]): StatusResponse {
+  let uploaded = stored;
   if (status === 'completed') {
     const plan = planOf(session);
     uploaded = Array.from({ length: session.total_parts }, (_, i) => ({
@@ -152,8 +184,6 @@ export async function getStatus(deps: Deps, owner: string, sessionId: string): P
       size: partSize(plan, i + 1),
       etag: '',
     }));
-  } else if (status === 'in_progress' || status === 'completing') {
-    uploaded = await storedParts(deps, session);
   }
   return {
     session_id: session.session_id,

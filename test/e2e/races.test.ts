@@ -514,6 +514,19 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 4 s)', () =
     expect(await call(t, 'DELETE', `/upload/${sid}`)).toMatchObject({ status: 409, body: { error: 'session_completed' } });
   });
 
+  test('a lost complete answer, then status: status finds the object, records the session completed and keeps it', async () => {
+    const r = await readySession(t, 16 * KiB);
+    const sid = r.session.session_id;
+    await lostCompleteAnswer(r);
+    const res = await call(t, 'GET', `/upload/${sid}/status`);
+    const row = await sessionRow(db, t.table!, sid);
+    expect(row).toMatchObject({ status: 'completed', etag: expect.any(String) });
+    expect(row?.open_shard).toBeUndefined();
+    expect(res).toMatchObject({ status: 200, body: { status: 'completed', etag: row?.etag, file_path: expect.stringContaining(sid) } });
+    await expectCompletedObject(s3, t, r, row?.etag);
+    expect(await call(t, 'POST', `/upload/${sid}/complete`)).toMatchObject({ status: 200, body: { status: 'completed', etag: row?.etag } });
+  });
+
   test('a lost complete answer, then expiry: the sweeper finds the object and records the session completed', async () => {
     const r = await readySession(t, 16 * KiB);
     const sid = r.session.session_id;

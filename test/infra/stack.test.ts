@@ -31,7 +31,8 @@ const EXPECTED_ACCESS: Record<
   // Idempotency-Key; a replayed key reads its session.
   init: { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], objects: ['s3:AbortMultipartUpload', 's3:PutObject'] },
   parts: { table: ['dynamodb:GetItem'], objects: ['s3:PutObject'] },
-  status: { table: ['dynamodb:GetItem'], objects: ['s3:ListMultipartUploadParts'] },
+  // A gone upload: HeadObject, and an object a lost complete answer left is recorded completed.
+  status: { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], objects: ['s3:GetObject', 's3:ListMultipartUploadParts'], bucket: ['s3:ListBucket'] },
   complete: {
     table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     objects: ['s3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject'],

@@ -251,6 +251,26 @@ const PATHS: Record<Exclude<FunctionId, 'router'>, Path[]> = {
         return getStatus(d, OWNER, SID);
       },
     },
+    {
+      name: 'the upload is gone and the object is there: recorded completed with the count',
+      answer: 'ok',
+      run: (d) => {
+        withGet(session());
+        s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: {} }));
+        s3.on(HeadObjectCommand).resolves(OBJECT);
+        return getStatus(d, OWNER, SID).then((r) => expect(r).toMatchObject({ status: 'completed' }));
+      },
+    },
+    {
+      name: 'the upload is gone and no object is there',
+      answer: 'session_aborted',
+      run: (d) => {
+        withGet(session());
+        s3.on(ListPartsCommand).rejects(new NoSuchUpload({ message: 'gone', $metadata: {} }));
+        s3.on(HeadObjectCommand).rejects(notFound());
+        return getStatus(d, OWNER, SID);
+      },
+    },
   ],
   complete: [
     {

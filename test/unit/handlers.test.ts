@@ -374,6 +374,63 @@ describe('GET /upload/{id}/status', () => {
     ddb.on(GetCommand).resolves({});
     expect((await status(event('GET', '/x', undefined, { sessionId: SID }))).statusCode).toBe(404);
   });
+
+  describe('the multipart upload is gone while the session is open (a complete whose answer was lost)', () => {
+    const gone = () => new NoSuchUpload({ message: 'gone', $metadata: {} });
+    const noObject = () => new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
+    const staleLease = () => session({ status: 'completing', completing_since: new Date(Date.now() - 3600_000).toISOString() });
+
+    test('storage holds the object of the planned size: recorded completed, answered completed', async () => {
+      for (const row of [session(), staleLease()]) {
+        s3.reset();
+        ddb.reset();
+        ddb.on(GetCommand).resolves({ Item: row });
+        s3.on(ListPartsCommand).rejects(gone());
+        s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"lost-3"' });
+        ddb.on(TransactWriteCommand).resolves({});
+        const res = await status(event('GET', '/x', undefined, { sessionId: SID }));
+        expect(res.statusCode).toBe(200);
+        expect(bodyOf(res)).toMatchObject({
+          status: 'completed',
+          etag: '"lost-3"',
+          file_path: `s3://bucket/uploads/${SID}/movie.mp4`,
+          completed_parts: [1, 2, 3],
+          bytes_uploaded: 12 * MiB,
+        });
+        const [update, count] = transaction();
+        expect(update!.Update!.ExpressionAttributeValues).toMatchObject({ ':to': 'completed', ':set_etag': '"lost-3"' });
+        expect(count!.Update!.ExpressionAttributeValues).toMatchObject({ ':delta': -1 });
+      }
+    });
+
+    test('another caller recorded it first: answered from the row the refusal carried', async () => {
+      ddb.on(GetCommand).resolves({ Item: session() });
+      s3.on(ListPartsCommand).rejects(gone());
+      s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"lost-3"' });
+      ddb.on(TransactWriteCommand).rejects(cancelled(session({ status: 'completed', etag: '"lost-3"', completed_at: new Date().toISOString() }), null));
+      const res = await status(event('GET', '/x', undefined, { sessionId: SID }));
+      expect([res.statusCode, bodyOf(res).status, bodyOf(res).etag]).toEqual([200, 'completed', '"lost-3"']);
+    });
+
+    test('no object, or one of another size, or a lease still held: 410 session_aborted as before, nothing written', async () => {
+      const cases: [SessionRecord, () => void][] = [
+        [session(), () => s3.on(HeadObjectCommand).rejects(noObject())],
+        [session(), () => s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB - 1, ETag: '"other"' })],
+        [session({ status: 'completing', completing_since: new Date().toISOString() }), () => s3.on(HeadObjectCommand).resolves({ ContentLength: 12 * MiB, ETag: '"x"' })],
+      ];
+      for (const [row, head] of cases) {
+        s3.reset();
+        ddb.reset();
+        ddb.on(GetCommand).resolves({ Item: row });
+        s3.on(ListPartsCommand).rejects(gone());
+        head();
+        const res = await status(event('GET', '/x', undefined, { sessionId: SID }));
+        expect([res.statusCode, bodyOf(res).error]).toEqual([410, 'session_aborted']);
+        expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+        expect(ddb.commandCalls(UpdateCommand)).toHaveLength(0);
+      }
+    });
+  });
 });
 
 describe('POST /upload/{id}/complete', () => {
