@@ -79,7 +79,8 @@ export async function retryingConflicts<T>(op: () => Promise<T>): Promise<T> {
 
 /**
  * All of `items` or none. A cancellation by failed conditions answers, per item, whether its
- * condition failed and (where the item asked for ALL_OLD) the item as it was.
+ * condition failed and (where the item asked for ALL_OLD) the item as it was. Any other
+ * cancellation (e.g. throttling: ThrottlingError reasons) is thrown as is; http/response.ts maps it.
  */
 export async function transactWrite(db: DynamoDBDocumentClient, items: TransactItem[]): Promise<TransactOutcome> {
   try {

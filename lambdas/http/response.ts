@@ -18,11 +18,25 @@ const THROTTLES = new Set([
   'TooManyRequestsException',
 ]);
 
+/**
+ * A transaction is throttled differently: DynamoDB cancels it (TransactionCanceledException)
+ * and names the throttle in the per-item cancellation reasons, not in the error's name.
+ */
+const THROTTLE_REASONS = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
+function isThrottle(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  if (THROTTLES.has(e.name)) return true;
+  if (e.name !== 'TransactionCanceledException') return false;
+  const reasons = (e as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((r) => r.Code !== undefined && THROTTLE_REASONS.has(r.Code));
+}
+
 /** Maps anything thrown to an ApiError; unknown errors become a 500 that reveals nothing. */
 export function toApiError(e: unknown): ApiError {
   if (isApiError(e)) return e;
   const name = e instanceof Error ? e.name : '';
-  if (THROTTLES.has(name)) {
+  if (isThrottle(e)) {
     return new ApiError('too_many_requests', 'the service is busy; retry shortly', {}, { 'Retry-After': '1' });
   }
   const fault = (e as { $fault?: string; $metadata?: { httpStatusCode?: number }; code?: unknown } | null) ?? null;
