@@ -5,6 +5,10 @@
  * marked `expired` and its multipart upload aborted. Sessions stuck in `completing` (the lease
  * holder died) are handled the same way once the lease is stale. Every change is conditional:
  * safe against completes, aborts and other sweepers running at the same time.
+ *
+ * A run is bounded (maxSessions, and the Lambda's remaining time) and always ends by reporting
+ * itself: a run cut off by the function timeout would record no SweepRuns and page as
+ * SweeperNotRunning. A row that fails is counted and left for the next run; it never ends the run.
  */
 import { TABLE } from '../aws/table-definition.js';
 import type { SessionRecord } from '../core/session.js';
@@ -20,52 +24,73 @@ export interface SweepResult {
   /** Changed by someone else first, or a live complete holds the lease. */
   skipped: number;
   /**
-   * A storage call failed: HeadObject (the session stays open for the next run) or the abort (the
-   * row is expired; the bucket's lifecycle rule removes the parts later).
+   * A call failed: HeadObject or the table write (the session stays open for the next run), or the
+   * abort (the row is expired; the bucket's lifecycle rule removes the parts later).
    */
   failed: number;
+  /** Set when the run stopped before the backlog was done; the next run picks up the rest. */
+  stoppedBy?: 'time' | 'max_sessions';
 }
 
-type Outcome = Exclude<keyof SweepResult, 'examined'>;
+type Outcome = 'expired' | 'completed' | 'skipped' | 'failed';
 
-export async function sweepExpired(deps: Deps, opts: { pageSize?: number; maxSessions?: number } = {}): Promise<SweepResult> {
+/**
+ * No new row is taken with less than this left before the function timeout. One row is at most
+ * HeadObject + a transaction (up to CONFLICT_ATTEMPTS tries) + AbortMultipartUpload, each with the
+ * SDK's own retries: a few seconds when AWS is slow; 30 s covers that with room for the report.
+ */
+export const SWEEP_RESERVE_MS = 30_000;
+
+export interface SweepOptions {
+  pageSize?: number;
+  maxSessions?: number;
+  /** Time left before the function times out (the Lambda context's getRemainingTimeInMillis). */
+  remainingMs?: () => number;
+  /** Told about each row that failed (to log it); the row stays for the next run. */
+  onFailed?: (session: SessionRecord, error: unknown) => void;
+}
+
+export async function sweepExpired(deps: Deps, opts: SweepOptions = {}): Promise<SweepResult> {
   const pageSize = opts.pageSize ?? 100;
   const maxSessions = opts.maxSessions ?? 5000;
+  const outOfTime = () => opts.remainingMs !== undefined && opts.remainingMs() < SWEEP_RESERVE_MS;
   const now = deps.now();
   const result: SweepResult = { examined: 0, expired: 0, completed: 0, skipped: 0, failed: 0 };
 
   for (let shard = 0; shard < TABLE.openSessionsIndex.shards; shard++) {
     let startKey: Record<string, unknown> | undefined;
     do {
+      if (outOfTime()) return report(deps, { ...result, stoppedBy: 'time' });
       const page = await deps.store.listExpired(`open#${shard}`, iso(now), pageSize, startKey);
       startKey = page.nextKey;
       for (const candidate of page.sessions) {
-        if (result.examined >= maxSessions) return report(deps, result);
+        if (result.examined >= maxSessions) return report(deps, { ...result, stoppedBy: 'max_sessions' });
+        if (outOfTime()) return report(deps, { ...result, stoppedBy: 'time' });
         result.examined++;
-        result[await reclaim(deps, candidate, now)]++;
+        try {
+          result[await reclaim(deps, candidate, now)]++;
+        } catch (e) {
+          result.failed++;
+          opts.onFailed?.(candidate, e);
+        }
       }
     } while (startKey);
   }
   return report(deps, result);
 }
 
+/**
+ * Throws when a call fails: HeadObject (the session stays open for the next run), the table write
+ * (likewise), or the abort (the row is expired; the bucket's lifecycle rule removes the parts).
+ */
 async function reclaim(deps: Deps, session: SessionRecord, now: Date): Promise<Outcome> {
   if (session.status === 'completing' && !leaseIsStale(session, now)) return 'skipped';
-  let found: { etag: string } | undefined;
-  try {
-    found = await storedObject(deps, session);
-  } catch {
-    return 'failed';
-  }
+  const found = await storedObject(deps, session);
   if (found) return (await recordFoundObject(deps, session, found.etag, now)).ok ? 'completed' : 'skipped';
   const marked = await deps.store.markExpired(session, iso(now), iso(staleBefore(now)));
   if (!marked.ok) return 'skipped';
-  try {
-    await deps.storage.abort(refOf(session));
-    return 'expired';
-  } catch {
-    return 'failed';
-  }
+  await deps.storage.abort(refOf(session));
+  return 'expired';
 }
 
 function report(deps: Deps, result: SweepResult): SweepResult {

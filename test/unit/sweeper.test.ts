@@ -11,7 +11,7 @@ import type { SessionRecord } from '../../lambdas/core/session.js';
 import type { Deps } from '../../lambdas/service/deps.js';
 import { recordUploadEvent } from '../../lambdas/service/event-metrics.js';
 import type { UploadEvent } from '../../lambdas/service/events.js';
-import { sweepExpired } from '../../lambdas/service/sweeper.js';
+import { SWEEP_RESERVE_MS, sweepExpired } from '../../lambdas/service/sweeper.js';
 import { metrics } from '../../lambdas/observability.js';
 
 const NOW = new Date('2026-06-01T12:00:00.000Z');
@@ -47,6 +47,8 @@ interface World {
   changedMeanwhile?: string[];
   /** Uploads whose abort fails. */
   abortFails?: string[];
+  /** Uploads whose table write throws (e.g. throttled, or conflicts past the retries). */
+  writeThrows?: string[];
 }
 
 function fakes(world: World) {
@@ -54,6 +56,7 @@ function fakes(world: World) {
   const events: UploadEvent[] = [];
   const transition = (name: string) => async (s: SessionRecord, ...args: string[]): Promise<Transition> => {
     calls.push(`${name} ${s.upload_id}${name === 'recordFound' ? ` ${args[0]}` : ''}`);
+    if (world.writeThrows?.includes(s.upload_id)) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
     if (world.changedMeanwhile?.includes(s.upload_id)) return { ok: false, current: { ...s, status: 'completed' } };
     const to = name === 'recordFound' ? 'completed' : 'expired';
     return { ok: true, session: { ...s, status: to, ...(to === 'completed' ? { completed_at: args[1], etag: args[0] } : {}) } };
@@ -144,6 +147,57 @@ test('storage failures are counted, the run goes on, and the run reports them fo
     { type: 'expired', count: 1 },
     { type: 'swept', failed: 2 },
   ]);
+});
+
+test('a table write that throws on one row counts as failed (and is logged); the other rows are still reclaimed', async () => {
+  const { deps, calls, events } = fakes({
+    listed: [session('a'), session('b'), session('c')],
+    objects: { 'uploads/b/a.bin': { size: 6 * MiB, etag: '"b"' } },
+    writeThrows: ['up-a', 'up-b'],
+  });
+  const logged: string[] = [];
+  const result = await sweepExpired(deps, { onFailed: (s, e) => logged.push(`${s.upload_id} ${(e as Error).name}`) });
+  expect(result).toEqual({ examined: 3, expired: 1, completed: 0, skipped: 0, failed: 2 });
+  expect(calls).toEqual(['head uploads/a/a.bin', 'markExpired up-a', 'head uploads/b/a.bin', 'recordFound up-b "b"', 'head uploads/c/a.bin', 'markExpired up-c', 'abort up-c']);
+  // Never aborted: the row still says open, so a later run (or the client) decides again.
+  expect(calls).not.toContain('abort up-a');
+  expect(logged).toEqual(['up-a ProvisionedThroughputExceededException', 'up-b ProvisionedThroughputExceededException']);
+  expect(events).toEqual([
+    { type: 'expired', count: 1 },
+    { type: 'swept', failed: 2 },
+  ]);
+});
+
+test('near the function timeout the run takes no new rows, and still reports what it did', async () => {
+  const { deps, calls, events } = fakes({ listed: [session('a'), session('b'), session('c')] });
+  // Time for the first row; each HeadObject costs 31 s, so after it less than the reserve is left.
+  let remaining = SWEEP_RESERVE_MS + 30_000;
+  const origHead = deps.storage.head.bind(deps.storage);
+  deps.storage.head = async (key: string) => {
+    remaining -= 31_000;
+    return origHead(key);
+  };
+  const result = await sweepExpired(deps, { remainingMs: () => remaining });
+  expect(result).toEqual({ examined: 1, expired: 1, completed: 0, skipped: 0, failed: 0, stoppedBy: 'time' });
+  expect(calls).toEqual(['head uploads/a/a.bin', 'markExpired up-a', 'abort up-a']);
+  expect(events).toEqual([
+    { type: 'expired', count: 1 },
+    { type: 'swept', failed: 0 },
+  ]);
+});
+
+test('started with too little time left: nothing is taken, the run is still recorded', async () => {
+  const { deps, calls, events } = fakes({ listed: [session('a')] });
+  expect(await sweepExpired(deps, { remainingMs: () => SWEEP_RESERVE_MS - 1 })).toEqual({
+    examined: 0,
+    expired: 0,
+    completed: 0,
+    skipped: 0,
+    failed: 0,
+    stoppedBy: 'time',
+  });
+  expect(calls).toEqual([]);
+  expect(events).toEqual([{ type: 'swept', failed: 0 }]);
 });
 
 test('every run reports itself, also when it found nothing', async () => {

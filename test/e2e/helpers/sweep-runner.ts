@@ -12,7 +12,9 @@ const lines = createInterface({ input: process.stdin });
 await new Promise<void>((resolve) => lines.once('line', () => resolve()));
 lines.close();
 try {
-  const result = await handler();
+  // The deployed function's 5-minute timeout, counted from the invocation.
+  const deadline = Date.now() + 300_000;
+  const result = await handler({}, { getRemainingTimeInMillis: () => deadline - Date.now() });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 } catch (e) {
   process.stdout.write(`FAILED ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n`);
