@@ -574,6 +574,24 @@ describe('complete when storage answers are lost', () => {
 describe('DELETE /upload/{id}', () => {
   const noObject = () => new S3ServiceException({ name: 'NotFound', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
 
+  // DynamoDB cancels a throttled transaction (per-item reason) rather than throwing
+  // ThrottlingException: the caller must get the same retryable 429 as a throttled plain write.
+  test.each(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded'])(
+    'a transaction cancelled with reason %s: 429 too_many_requests with Retry-After, storage untouched',
+    async (code) => {
+      ddb.on(GetCommand).resolves({ Item: session() });
+      s3.on(HeadObjectCommand).rejects(noObject());
+      ddb.on(TransactWriteCommand).rejects(
+        new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: code }, { Code: 'None' }] }),
+      );
+      const res = await abort(event('DELETE', '/x', undefined, { sessionId: SID }));
+      expect(res.statusCode).toBe(429);
+      expect(res.headers).toMatchObject({ 'Retry-After': '1' });
+      expect(bodyOf(res)).toEqual({ error: 'too_many_requests', message: 'the service is busy; retry shortly' });
+      expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(0);
+    },
+  );
+
   test('aborts in storage after the conditional table write (with the owner\'s count)', async () => {
     ddb.on(GetCommand).resolves({ Item: session() });
     s3.on(HeadObjectCommand).rejects(noObject());
