@@ -9,6 +9,7 @@ import { uploadSource } from './engine/engine.js';
 import type { EngineOptions, UploadApi, UploadResult } from './engine/types.js';
 import type { PartTransport } from './engine/ports.js';
 import { FileSource } from './file-source.js';
+import { NodeMd5 } from './node-md5.js';
 
 export type { UploadApi, UploadEvent, UploadResult } from './engine/types.js';
 
@@ -41,7 +42,7 @@ export interface UploadDeps {
 export async function runUpload(opts: UploadOptions, deps: UploadDeps): Promise<UploadResult> {
   const source = await FileSource.open(opts.file);
   try {
-    return await uploadSource(source, { ...opts, filename: opts.filename ?? basename(opts.file) }, deps);
+    return await uploadSource(source, { ...opts, filename: opts.filename ?? basename(opts.file) }, { ...deps, md5: new NodeMd5() });
   } finally {
     await source.close();
   }

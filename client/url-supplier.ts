@@ -12,12 +12,12 @@
  */
 import type { PartUrl, PartUrlResponse } from '../contract/api.js';
 import { API_LIMITS } from '../contract/limits.js';
-import { md5Base64 } from './hashing.js';
+import { md5Base64 } from './etag.js';
 import { MpuError } from './errors.js';
 
 export interface PartJob {
   partNumber: number;
-  md5: Buffer;
+  md5: Uint8Array;
   url: string;
   /** Exactly the headers the PUT must send (the server's, plus Content-MD5). */
   headers: Record<string, string>;
@@ -46,7 +46,7 @@ export interface UrlSupplierOptions {
 
 interface Pending {
   partNumber: number;
-  md5: Buffer;
+  md5: Uint8Array;
 }
 
 interface Waiter<T> {
@@ -87,7 +87,7 @@ export class UrlSupplier {
     return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
   }
 
-  add(partNumber: number, md5: Buffer): void {
+  add(partNumber: number, md5: Uint8Array): void {
     if (this.closed || this.failure) return;
     const now = this.opts.now();
     const init = this.initial.get(partNumber);
@@ -224,7 +224,7 @@ export class UrlSupplier {
 }
 
 /** The PUT's headers: the server's (which must be sent exactly), plus Content-MD5 if absent. */
-function toJob(u: PartUrl, md5: Buffer, expiresAt: number): PartJob {
+function toJob(u: PartUrl, md5: Uint8Array, expiresAt: number): PartJob {
   const headers: Record<string, string> = { ...u.headers };
   const has = Object.keys(headers).some((k) => k.toLowerCase() === 'content-md5');
   if (!has) headers['content-md5'] = md5Base64(md5);

@@ -7,7 +7,7 @@ import type { CompleteResponse } from '../../contract/api.js';
 import { API_LIMITS } from '../../contract/limits.js';
 import type { PartPlan } from '../../contract/parts.js';
 import { ApiRequestError, FileMismatchError, IntegrityError, InterruptedError, SessionStateError } from '../errors.js';
-import { normalizeEtag } from '../hashing.js';
+import { normalizeEtag } from '../etag.js';
 import type { PartDigests } from './digests.js';
 import type { Pipeline } from './pipeline.js';
 import type { PartSource } from './ports.js';

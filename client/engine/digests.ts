@@ -1,27 +1,26 @@
 /**
  * The part MD5s of one plan: each computed once, on demand or ahead (while init is in flight),
- * one at a time through this instance's scratch buffer, and kept (16 bytes per part) for the
+ * one at a time (the Md5Port reads the source sequentially), and kept (16 bytes per part) for the
  * object's ETag.
  */
 import type { PartPlan } from '../../contract/parts.js';
-import { multipartEtag } from '../hashing.js';
-import { HASH_BLOCK_SIZE, hashPart } from './part-hasher.js';
-import type { PartSource } from './ports.js';
+import { partOffset, partSize } from '../../contract/parts.js';
+import { concatDigests, multipartEtagOf } from '../etag.js';
+import type { Md5Port, PartSource } from './ports.js';
 
 export class PartDigests {
-  private readonly known: (Buffer | undefined)[];
-  private readonly pending = new Map<number, Promise<Buffer>>();
-  private readonly scratch: Uint8Array;
-  /** Serialises the reads into `scratch`. */
+  private readonly known: (Uint8Array | undefined)[];
+  private readonly pending = new Map<number, Promise<Uint8Array>>();
+  /** One digest at a time: the source is read sequentially. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
     private readonly source: PartSource,
     readonly plan: PartPlan,
+    private readonly md5: Md5Port,
   ) {
-    this.known = new Array<Buffer | undefined>(plan.totalParts + 1);
-    this.scratch = new Uint8Array(Math.min(HASH_BLOCK_SIZE, Math.max(1, plan.chunkSize)));
+    this.known = new Array<Uint8Array | undefined>(plan.totalParts + 1);
   }
 
   /** Starts hashing parts 1..count now, so their digests are ready when asked for. */
@@ -30,14 +29,14 @@ export class PartDigests {
   }
 
   /** The MD5 of part `n` (1-based). */
-  of(n: number): Promise<Buffer> {
+  of(n: number): Promise<Uint8Array> {
     const d = this.known[n];
     if (d) return Promise.resolve(d);
     const p = this.pending.get(n);
     if (p) return p;
     const next = this.queue.then(() => {
       if (this.closed) throw new Error('digests closed');
-      return hashPart(this.source, this.plan, n, this.scratch);
+      return this.md5.ofRange(this.source, partOffset(this.plan, n), partSize(this.plan, n));
     });
     this.queue = next.catch(() => undefined);
     this.pending.set(n, next);
@@ -53,9 +52,9 @@ export class PartDigests {
 
   /** The object's ETag (unquoted), from every part's MD5 (hashing any not known yet). */
   async etag(): Promise<string> {
-    const all: Buffer[] = [];
+    const all: Uint8Array[] = [];
     for (let n = 1; n <= this.plan.totalParts; n++) all.push(await this.of(n));
-    return multipartEtag(all);
+    return multipartEtagOf(await this.md5.ofBytes(concatDigests(all)), all.length);
   }
 
   /** Drops digests not started yet; resolves once no read is in flight. */

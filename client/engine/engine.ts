@@ -13,13 +13,15 @@ import { RateLimiter } from '../rate-limit.js';
 import { DEFAULT_RETRY } from '../retry.js';
 import { checkCompleted, completeUpload } from './completion.js';
 import { Pipeline, pipelineWindow } from './pipeline.js';
-import type { PartSource, PartTransport } from './ports.js';
+import type { Md5Port, PartSource, PartTransport } from './ports.js';
 import { openSession, tagged, verifyStored } from './session.js';
 import type { EngineOptions, UploadApi, UploadResult } from './types.js';
 
 export interface EngineDeps {
   api: UploadApi;
   transport: PartTransport;
+  /** Where MD5s are computed (Node's crypto, or a Web Worker in a browser). */
+  md5: Md5Port;
 }
 
 export async function uploadSource(source: PartSource, opts: EngineOptions, deps: EngineDeps): Promise<UploadResult> {
@@ -29,7 +31,7 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
   const emit = (e: Parameters<NonNullable<EngineOptions['onEvent']>>[0]) => opts.onEvent?.(e);
   const version = await source.version?.();
 
-  const { session, digests } = await openSession(deps.api, source, {
+  const { session, digests } = await openSession(deps.api, source, deps.md5, {
     resumeSessionId: opts.resumeSessionId,
     chunkSize: opts.chunkSize,
     filename: opts.filename ?? source.name,
@@ -82,6 +84,7 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
         source,
         digests,
         transport: deps.transport,
+        md5: deps.md5,
         fetchUrls: (parts) => deps.api.partUrls(session.id, parts),
         etags: stored.etags,
         concurrency,

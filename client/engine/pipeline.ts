@@ -7,7 +7,7 @@
  */
 import { partOffset, partSize, type PartPlan } from '../../contract/parts.js';
 import { FileMismatchError, IntegrityError, InterruptedError } from '../errors.js';
-import { etagMatches, md5, md5Hex, normalizeEtag } from '../hashing.js';
+import { etagMatches, md5Hex, normalizeEtag, sameBytes } from '../etag.js';
 import type { ProgressTracker } from '../progress.js';
 import type { RateLimiter } from '../rate-limit.js';
 import { withRetry, type RetryPolicy } from '../retry.js';
@@ -15,7 +15,7 @@ import { runPool } from '../scheduler.js';
 import { UrlSupplier, type FetchUrls, type PartJob } from '../url-supplier.js';
 import type { PartUrl } from '../../contract/api.js';
 import type { PartDigests } from './digests.js';
-import type { PartSource, PartTransport } from './ports.js';
+import type { Md5Port, PartSource, PartTransport } from './ports.js';
 import { putPart } from './put-part.js';
 import type { Emit } from './types.js';
 
@@ -40,6 +40,7 @@ export interface PipelineConfig {
   source: PartSource;
   digests: PartDigests;
   transport: PartTransport;
+  md5: Md5Port;
   fetchUrls: FetchUrls;
   /** ETags of the parts storage holds; each part sent is added. */
   etags: Map<number, string>;
@@ -153,7 +154,7 @@ export class Pipeline {
           // The bytes sent do not match the MD5 the hashing pass saw: did the file change?
           run: async () => {
             body = await read();
-            if (!md5(body).equals(job.md5)) {
+            if (!sameBytes(await this.c.md5.ofBytes(body), job.md5)) {
               throw new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`);
             }
           },

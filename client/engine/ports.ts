@@ -52,3 +52,14 @@ export interface PutResponse {
 export interface PartTransport {
   put(req: PutRequest): Promise<PutResponse>;
 }
+
+/**
+ * MD5, wherever it is computed: Node's crypto (client/node-md5.ts), or hash-wasm in a Web Worker
+ * (client/browser/worker-md5.ts), which reads the Blob itself so the page's thread never hashes.
+ */
+export interface Md5Port {
+  /** MD5 of the source's bytes [offset, offset + length), read in small blocks. */
+  ofRange(source: PartSource, offset: number, length: number): Promise<Uint8Array>;
+  /** MD5 of bytes in memory (a part storage disputed; the part digests for the object's ETag). */
+  ofBytes(data: Uint8Array): Promise<Uint8Array>;
+}

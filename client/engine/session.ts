@@ -6,10 +6,10 @@ import type { PartUrl, StatusResponse } from '../../contract/api.js';
 import { S3_LIMITS } from '../../contract/limits.js';
 import { countParts, defaultChunkSize, minimumChunkSize, partSize, planParts, type PartPlan } from '../../contract/parts.js';
 import { FileMismatchError, MpuError, SessionStateError, UsageError } from '../errors.js';
-import { etagMatches, md5Hex, normalizeEtag } from '../hashing.js';
+import { etagMatches, md5Hex, normalizeEtag } from '../etag.js';
 import { formatBytes, formatSizeArg } from '../sizes.js';
 import { PartDigests } from './digests.js';
-import type { PartSource } from './ports.js';
+import type { Md5Port, PartSource } from './ports.js';
 import type { UploadApi } from './types.js';
 
 export interface Session {
@@ -40,18 +40,18 @@ export interface OpenOptions {
  * Starts or resumes the session, with the digests of its plan. Any error once the session
  * exists carries its id (the caller may resume it).
  */
-export async function openSession(api: UploadApi, source: PartSource, o: OpenOptions): Promise<{ session: Session; digests: PartDigests }> {
+export async function openSession(api: UploadApi, source: PartSource, md5: Md5Port, o: OpenOptions): Promise<{ session: Session; digests: PartDigests }> {
   if (o.resumeSessionId) {
     const status = await api.status(o.resumeSessionId);
     return tagged(status.session_id, async () => {
       const session = resumedSession(status, source);
-      return { session, digests: new PartDigests(source, session.plan) };
+      return { session, digests: new PartDigests(source, session.plan, md5) };
     });
   }
   if (o.chunkSize !== undefined) checkChunkFits(source.size, o.chunkSize);
   // While init is in flight, hash the first parts by the part size the server will plan (the one
   // asked for, or its default rule); should it plan otherwise, the guesses are dropped.
-  let digests = new PartDigests(source, planParts(source.size, o.chunkSize ?? defaultChunkSize(source.size)));
+  let digests = new PartDigests(source, planParts(source.size, o.chunkSize ?? defaultChunkSize(source.size)), md5);
   digests.prefetch(o.prefetch);
   try {
     const init = await api.init({
@@ -66,7 +66,7 @@ export async function openSession(api: UploadApi, source: PartSource, o: OpenOpt
     }
     if (plan.chunkSize !== digests.plan.chunkSize) {
       await digests.close();
-      digests = new PartDigests(source, plan);
+      digests = new PartDigests(source, plan, md5);
     }
     const session: Session = {
       id: init.session_id,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { partOffset, partSize, planParts, type PartPlan } from '../../contract/parts.js';
 import { FileMismatchError } from '../../client/errors.js';
 import { md5 } from '../../client/hashing.js';
-import { hashPart } from '../../client/engine/part-hasher.js';
+import { hashRange } from '../../client/node-md5.js';
 import { FileSource } from '../../client/file-source.js';
 
 const readPart = (src: FileSource, plan: PartPlan, n: number, buf: Uint8Array) => src.read(partOffset(plan, n), partSize(plan, n), buf).then((b) => Buffer.from(b.buffer, b.byteOffset, b.length));
@@ -36,7 +36,7 @@ test('reads each part range into the reused buffer, last part short', async () =
   }
 });
 
-test('hashPart hashes through a small scratch buffer', async () => {
+test('hashRange hashes through a small scratch buffer', async () => {
   const data = randomBytes(7_777);
   const file = join(dir, 'b.bin');
   writeFileSync(file, data);
@@ -44,8 +44,8 @@ test('hashPart hashes through a small scratch buffer', async () => {
   const reader = await FileSource.open(file);
   try {
     const scratch = Buffer.alloc(1024);
-    expect((await hashPart(reader, plan, 1, scratch)).equals(md5(data.subarray(0, 5000)))).toBe(true);
-    expect((await hashPart(reader, plan, 2, scratch)).equals(md5(data.subarray(5000)))).toBe(true);
+    expect((await hashRange(reader, partOffset(plan, 1), partSize(plan, 1), scratch)).equals(md5(data.subarray(0, 5000)))).toBe(true);
+    expect((await hashRange(reader, partOffset(plan, 2), partSize(plan, 2), scratch)).equals(md5(data.subarray(5000)))).toBe(true);
   } finally {
     await reader.close();
   }
@@ -58,7 +58,7 @@ test('an empty file is one empty part', async () => {
   const reader = await FileSource.open(file);
   try {
     expect((await readPart(reader, plan, 1, Buffer.alloc(1))).length).toBe(0);
-    expect((await hashPart(reader, plan, 1, Buffer.alloc(16))).equals(md5(Buffer.alloc(0)))).toBe(true);
+    expect((await hashRange(reader, partOffset(plan, 1), partSize(plan, 1), Buffer.alloc(16))).equals(md5(Buffer.alloc(0)))).toBe(true);
   } finally {
     await reader.close();
   }

@@ -1,0 +1,36 @@
+/**
+ * The engine's Md5Port on Node's crypto: a part is hashed by reading it through a 1 MiB scratch
+ * buffer, so the hashing pass runs ahead of the uploaders in constant memory.
+ */
+import { createHash } from 'node:crypto';
+import type { Md5Port, PartSource } from './engine/ports.js';
+
+export const HASH_BLOCK_SIZE = 1024 * 1024;
+
+export class NodeMd5 implements Md5Port {
+  private scratch: Uint8Array | undefined;
+  /** Serialises the reads into the one scratch buffer. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  ofRange(source: PartSource, offset: number, length: number): Promise<Uint8Array> {
+    const next = this.queue.then(() => hashRange(source, offset, length, (this.scratch ??= new Uint8Array(HASH_BLOCK_SIZE))));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async ofBytes(data: Uint8Array): Promise<Uint8Array> {
+    return createHash('md5').update(data).digest();
+  }
+}
+
+/** Not reentrant per scratch buffer. */
+export async function hashRange(source: PartSource, start: number, size: number, scratch: Uint8Array): Promise<Buffer> {
+  const h = createHash('md5');
+  for (let done = 0; done < size; ) {
+    const len = Math.min(scratch.length, size - done);
+    // Blocks of ~1 MiB keep each synchronous update short, so sockets keep being fed meanwhile.
+    h.update(await source.read(start + done, len, scratch));
+    done += len;
+  }
+  return h.digest();
+}
