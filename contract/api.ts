@@ -16,8 +16,10 @@ export const MD5_BASE64_PATTERN = /^[A-Za-z0-9+/]{22}==$/;
 const byteCount = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
 export const initRequestSchema = z.strictObject({
+  /** A base name, or a relative path of `/`-separated segments (each one checked like a base name). */
   filename: z.string().min(1),
-  file_size: byteCount,
+  /** Omitted for a stream of unknown length: the size is fixed by the parts `complete` names. */
+  file_size: byteCount.optional(),
   chunk_size: z.number().int().positive().optional(),
   content_type: z.string().min(1).optional(),
 });
@@ -40,6 +42,11 @@ export const completeRequestSchema = z.strictObject({
   parts: z
     .array(z.strictObject({ part_number: z.number().int().positive(), etag: z.string().min(1) }))
     .optional(),
+  /**
+   * A session without `file_size` (a stream): how many parts make the object, 1..N. Needed when
+   * `parts` is not sent (10,000 ETags do not fit the 64 KiB body limit).
+   */
+  total_parts: z.number().int().positive().optional(),
 });
 export type CompleteRequest = z.infer<typeof completeRequestSchema>;
 
@@ -52,7 +59,8 @@ export interface PartUrl {
 
 export interface InitResponse {
   session_id: string;
-  total_parts: number;
+  /** null for a stream (no `file_size`): parts 1..10,000 may be asked for. */
+  total_parts: number | null;
   chunk_size: number;
   expires_at: string;
   url_expires_in: number;
@@ -73,10 +81,12 @@ export interface UploadedPart {
 
 export interface StatusResponse {
   session_id: string;
+  /** The base name or relative path given to init. */
   filename: string;
-  file_size: number;
+  /** null while a stream session (init without `file_size`) is open; set once completed. */
+  file_size: number | null;
   chunk_size: number;
-  total_parts: number;
+  total_parts: number | null;
   completed_parts: number[];
   /** Size and ETag of each stored part, so a client can check them against its own file. */
   uploaded_parts: UploadedPart[];

@@ -45,5 +45,10 @@ export const API_LIMITS = {
   /** Most part URLs one `POST /parts` call may ask for. */
   maxUrlsPerRequest: 500,
   maxFilenameLength: 255,
+  /**
+   * A relative path (`a/b/c.txt`) as a whole, in UTF-8 bytes: S3 keys end at 1,024 bytes, and the
+   * key also holds the prefix and the 22-character session id.
+   */
+  maxRelativePathLength: 900,
   maxContentTypeLength: 255,
 } as const;

@@ -86,7 +86,7 @@ async function uploadAndKill(api: string, file: string, stateDir: string, killAt
     if (sessionId) {
       const st = await status(api, sessionId);
       stored = st.completed_parts.length;
-      total = st.total_parts;
+      total = st.total_parts ?? 0;
       if (stored >= Math.ceil(total * killAt)) break;
     }
     await new Promise((r) => setTimeout(r, 20));

@@ -403,13 +403,17 @@ function formatResult(r: UploadResult, quiet: boolean): string {
 
 export function formatStatus(s: StatusResponse): string {
   const stored = s.completed_parts.length;
-  const pct = s.file_size > 0 ? Math.floor((s.bytes_uploaded / s.file_size) * 100) : stored === s.total_parts ? 100 : 0;
-  const lines = [
-    `session ${s.session_id}: ${s.status}`,
-    `  file ${s.filename}, ${formatBytes(s.file_size)} in ${plural(s.total_parts, 'part')} of ${formatBytes(s.chunk_size)}`,
-  ];
-  if (s.status === 'completed') lines.push(`  stored as ${s.file_path} (etag ${s.etag})`);
-  else lines.push(`  stored ${stored}/${s.total_parts} parts, ${formatBytes(s.bytes_uploaded)} (${pct}%)`);
+  const lines = [`session ${s.session_id}: ${s.status}`];
+  if (s.file_size === null || s.total_parts === null) {
+    // A stream still open: its size is known once it completes.
+    lines.push(`  stream ${s.filename}, size unknown until completed, parts of ${formatBytes(s.chunk_size)}`);
+    lines.push(`  stored ${plural(stored, 'part')}, ${formatBytes(s.bytes_uploaded)}`);
+  } else {
+    const pct = s.file_size > 0 ? Math.floor((s.bytes_uploaded / s.file_size) * 100) : stored === s.total_parts ? 100 : 0;
+    lines.push(`  file ${s.filename}, ${formatBytes(s.file_size)} in ${plural(s.total_parts, 'part')} of ${formatBytes(s.chunk_size)}`);
+    if (s.status === 'completed') lines.push(`  stored as ${s.file_path} (etag ${s.etag})`);
+    else lines.push(`  stored ${stored}/${s.total_parts} parts, ${formatBytes(s.bytes_uploaded)} (${pct}%)`);
+  }
   lines.push(`  created ${s.created_at}, expires ${s.expires_at}`, '');
   return lines.join('\n');
 }

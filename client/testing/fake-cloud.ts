@@ -50,12 +50,13 @@ export class FakeCloud {
   readonly api: UploadApi = {
     init: async (req: InitRequest): Promise<InitResponse> => {
       const chunk = this.forceChunkSize ?? req.chunk_size ?? 5 * 1024 * 1024;
-      const plan = planParts(req.file_size, chunk);
+      // The fake plays sized sessions only (the engine always sends file_size).
+      const plan = planParts(req.file_size ?? 0, chunk);
       const id = `fake${String(this.nextId++).padStart(18, '0')}`;
       this.sessions.set(id, {
         id,
         filename: req.filename,
-        fileSize: req.file_size,
+        fileSize: plan.fileSize,
         chunkSize: chunk,
         totalParts: plan.totalParts,
         status: 'in_progress',

@@ -87,6 +87,9 @@ export function idempotencyItemKey(owner: string, key: string): string {
   return `idem#${sha256(JSON.stringify([owner, key]))}`;
 }
 
+/** The size of a stream session (opened without one), written when it completes. */
+export type Sized = Required<Pick<SessionRecord, 'file_size' | 'total_parts'>>;
+
 export class SessionStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -137,8 +140,8 @@ export class SessionStore {
   }
 
   /** Only the holder of the lease `leaseSince` may record the object. */
-  markCompleted(session: SessionRecord, leaseSince: string, etag: string, now: string): Promise<Transition> {
-    return this.change(session, CHANGES.markCompleted, { now, values: { ':lease': leaseSince }, set: { etag, completed_at: now } });
+  markCompleted(session: SessionRecord, leaseSince: string, etag: string, now: string, sized?: Sized): Promise<Transition> {
+    return this.change(session, CHANGES.markCompleted, { now, values: { ':lease': leaseSince }, set: { etag, completed_at: now, ...sized } });
   }
 
   releaseCompleting(session: SessionRecord, leaseSince: string, now: string): Promise<Transition> {
@@ -154,8 +157,8 @@ export class SessionStore {
   }
 
   /** Records the object storage holds (ETag `etag`) as this session's upload. */
-  recordFound(session: SessionRecord, etag: string, now: string, staleBefore: string): Promise<Transition> {
-    return this.change(session, CHANGES.recordFound, { now, values: { ':stale': staleBefore }, set: { etag, completed_at: now } });
+  recordFound(session: SessionRecord, etag: string, now: string, staleBefore: string, sized?: Sized): Promise<Transition> {
+    return this.change(session, CHANGES.recordFound, { now, values: { ':stale': staleBefore }, set: { etag, completed_at: now, ...sized } });
   }
 
   /** One page of open sessions in `shard` whose expiry is at or before `now`, oldest first. */

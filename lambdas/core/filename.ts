@@ -1,6 +1,8 @@
 /**
  * Filename rules. The filename is metadata chosen by the caller: it is normalised, checked,
- * and only ever used as the last segment of an object key we build, never as a path.
+ * and only ever used as the tail of an object key we build, never as a path on any file system.
+ * It is a base name, or a relative path whose `/`-separated segments are each a valid base name
+ * (so `..`, `.`, empty segments, a leading `/` and backslashes can never appear).
  */
 import { API_LIMITS } from '../../contract/limits.js';
 
@@ -28,6 +30,28 @@ export function checkFilename(raw: string): FilenameCheck {
   }
   if (filename === '.' || filename === '..') return { ok: false, reason: 'filename must not be "." or ".."' };
   return { ok: true, filename };
+}
+
+/**
+ * A relative path `dir/sub/name`: every `/`-separated segment passes checkFilename (an absolute
+ * path or `a//b` has an empty segment, `a/../b` a `..` one), and the whole fits the key budget.
+ * A path of one segment is exactly a base name.
+ */
+export function checkRelativePath(raw: string): FilenameCheck {
+  if (LONE_SURROGATE.test(raw)) return { ok: false, reason: 'filename must be valid Unicode text (it has a lone surrogate)' };
+  const path = raw.normalize('NFC');
+  if (Buffer.byteLength(path, 'utf8') > API_LIMITS.maxRelativePathLength) {
+    return { ok: false, reason: `filename (a relative path) must be at most ${API_LIMITS.maxRelativePathLength} bytes of UTF-8` };
+  }
+  const segments = path.split('/');
+  if (segments.length === 1) return checkFilename(raw);
+  if (segments[0] === '') return { ok: false, reason: 'filename must be a relative path, not an absolute one (it starts with "/")' };
+  for (const [i, segment] of segments.entries()) {
+    if (segment === '') return { ok: false, reason: `filename must not have an empty path segment (segment ${i + 1})` };
+    const one = checkFilename(segment);
+    if (!one.ok) return { ok: false, reason: `path segment ${i + 1}: ${one.reason}` };
+  }
+  return { ok: true, filename: path };
 }
 
 /** The object key of a session: the prefix, the session id, then the checked base name. */

@@ -11,9 +11,13 @@ export interface SessionRecord {
   content_type: string;
   object_key: string;
   upload_id: string;
-  file_size: number;
+  /**
+   * Absent while a stream session (init without `file_size`) is open: complete sets both from
+   * the parts it assembles.
+   */
+  file_size?: number;
   chunk_size: number;
-  total_parts: number;
+  total_parts?: number;
   status: SessionStatus;
   created_at: string;
   updated_at: string;
@@ -27,6 +31,11 @@ export interface SessionRecord {
   etag?: string;
   completed_at?: string;
   aborted_at?: string;
+}
+
+/** A session opened without a size (a stream) that no completer has sized yet. */
+export function isUnsized(s: Pick<SessionRecord, 'file_size'>): boolean {
+  return s.file_size === undefined;
 }
 
 /** Status as callers see it: an open session past its expiry is expired even before the sweeper runs. */

@@ -5,7 +5,7 @@
 import type * as z from 'zod';
 import { ApiError } from './errors.js';
 import { API_LIMITS, S3_LIMITS } from '../../contract/limits.js';
-import { checkFilename } from './filename.js';
+import { checkRelativePath } from './filename.js';
 import { countParts, defaultChunkSize, minimumChunkSize, type PartPlan } from '../../contract/parts.js';
 import { initRequestSchema, type InitRequest } from '../../contract/api.js';
 
@@ -28,14 +28,17 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 const CONTENT_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*[\w.+-]+=("[^"\r\n]*"|[\w.+-]+))*$/;
 
 export interface CheckedInit {
+  /** The base name or relative path, NFC. */
   filename: string;
   contentType: string;
-  plan: PartPlan;
+  chunkSize: number;
+  /** undefined for a stream (no `file_size`): its parts are counted at complete. */
+  plan: PartPlan | undefined;
 }
 
 export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
   const req: InitRequest = parseBody(initRequestSchema, body);
-  const name = checkFilename(req.filename);
+  const name = checkRelativePath(req.filename);
   if (!name.ok) throw new ApiError('validation_error', name.reason);
 
   const contentType = req.content_type ?? 'application/octet-stream';
@@ -43,18 +46,20 @@ export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
     throw new ApiError('validation_error', 'content_type must be a media type such as "video/mp4"');
   }
 
-  const maxFile = Math.min(limits.maxFileSize, S3_LIMITS.maxObjectSize);
+  if (req.file_size === undefined) {
+    // A stream: its size shows at complete. Without chunk_size the default caps it at 10,000
+    // parts of 5 MiB (48.8 GiB); a client expecting more asks for bigger parts.
+    const chunkSize = req.chunk_size ?? limits.defaultChunkSize;
+    checkChunkRange(chunkSize, limits);
+    return { filename: name.filename, contentType, chunkSize, plan: undefined };
+  }
+  const maxFile = maxFileSize(limits);
   if (req.file_size > maxFile) {
     throw new ApiError('file_too_large', `file_size ${req.file_size} exceeds the maximum of ${maxFile} bytes`);
   }
 
   const chunkSize = req.chunk_size ?? defaultChunkSize(req.file_size, limits.defaultChunkSize);
-  if (chunkSize < limits.minPartSize) {
-    throw new ApiError('validation_error', `chunk_size must be at least ${limits.minPartSize} bytes`);
-  }
-  if (chunkSize > S3_LIMITS.maxPartSize) {
-    throw new ApiError('validation_error', `chunk_size must be at most ${S3_LIMITS.maxPartSize} bytes`);
-  }
+  checkChunkRange(chunkSize, limits);
   const totalParts = countParts(req.file_size, chunkSize);
   if (totalParts > S3_LIMITS.maxParts) {
     throw new ApiError(
@@ -63,7 +68,55 @@ export function checkInit(body: unknown, limits: UploadLimits): CheckedInit {
         `Use a chunk_size of at least ${minimumChunkSize(req.file_size, limits.minPartSize)} bytes`,
     );
   }
-  return { filename: name.filename, contentType, plan: { fileSize: req.file_size, chunkSize, totalParts } };
+  return { filename: name.filename, contentType, chunkSize, plan: { fileSize: req.file_size, chunkSize, totalParts } };
+}
+
+/** The largest object the stack stores: its own limit, within S3's. */
+export function maxFileSize(limits: Pick<UploadLimits, 'maxFileSize'>): number {
+  return Math.min(limits.maxFileSize, S3_LIMITS.maxObjectSize);
+}
+
+function checkChunkRange(chunkSize: number, limits: UploadLimits): void {
+  if (chunkSize < limits.minPartSize) {
+    throw new ApiError('validation_error', `chunk_size must be at least ${limits.minPartSize} bytes`);
+  }
+  if (chunkSize > S3_LIMITS.maxPartSize) {
+    throw new ApiError('validation_error', `chunk_size must be at most ${S3_LIMITS.maxPartSize} bytes`);
+  }
+}
+
+/**
+ * The parts of a stream session at complete: `totalParts` (1..10,000) parts, each of exactly
+ * `chunkSize` but the last (1..chunkSize bytes, or 0 when it is the only one). Returns the plan
+ * they make, or throws the 4xx that says what is wrong. `stored` are the parts storage holds.
+ */
+export function checkStreamParts(
+  totalParts: number,
+  chunkSize: number,
+  stored: ReadonlyMap<number, number>,
+  limits: Pick<UploadLimits, 'maxFileSize'>,
+): PartPlan {
+  if (totalParts > S3_LIMITS.maxParts) {
+    throw new ApiError('validation_error', `total_parts must be at most ${S3_LIMITS.maxParts}`);
+  }
+  const missing: number[] = [];
+  for (let n = 1; n <= totalParts; n++) if (!stored.has(n)) missing.push(n);
+  if (missing.length > 0) {
+    throw new ApiError('missing_parts', `${missing.length} of ${totalParts} parts are missing`, { missing_parts: missing });
+  }
+  const last = stored.get(totalParts)!;
+  const wrong: number[] = [];
+  for (let n = 1; n < totalParts; n++) if (stored.get(n) !== chunkSize) wrong.push(n);
+  if (last > chunkSize || (last === 0 && totalParts > 1)) wrong.push(totalParts);
+  if (wrong.length > 0) {
+    throw new ApiError('part_mismatch', `${wrong.length} parts have the wrong size for parts of ${chunkSize} bytes; upload them again`, {
+      mismatched_parts: wrong,
+    });
+  }
+  const fileSize = (totalParts - 1) * chunkSize + last;
+  const maxFile = maxFileSize(limits);
+  if (fileSize > maxFile) throw new ApiError('file_too_large', `the stream's ${fileSize} bytes exceed the maximum of ${maxFile} bytes`);
+  return { fileSize, chunkSize, totalParts };
 }
 
 /** Part numbers asked for in one request: within 1..totalParts, no repeats, not too many. */

@@ -86,7 +86,7 @@ export async function sweepExpired(deps: Deps, opts: SweepOptions = {}): Promise
 async function reclaim(deps: Deps, session: SessionRecord, now: Date): Promise<Outcome> {
   if (session.status === 'completing' && !leaseIsStale(session, now)) return 'skipped';
   const found = await storedObject(deps, session);
-  if (found) return (await recordFoundObject(deps, session, found.etag, now)).ok ? 'completed' : 'skipped';
+  if (found) return (await recordFoundObject(deps, session, found, now)).ok ? 'completed' : 'skipped';
   const marked = await deps.store.markExpired(session, iso(now), iso(staleBefore(now)));
   if (!marked.ok) return 'skipped';
   await deps.storage.abort(refOf(session));

@@ -16,12 +16,12 @@ import type {
 } from '../../contract/api.js';
 import { ApiError, isApiError } from '../core/errors.js';
 import { objectKeyFor } from '../core/filename.js';
-import { API_LIMITS, DEFAULTS } from '../../contract/limits.js';
-import { missingParts, partSize, planParts } from '../../contract/parts.js';
-import { effectiveStatus, filePath, isFinal, type SessionRecord } from '../core/session.js';
-import { checkInit, checkPartNumbers } from '../core/validation.js';
+import { API_LIMITS, DEFAULTS, S3_LIMITS } from '../../contract/limits.js';
+import { missingParts, partSize, planParts, type PartPlan } from '../../contract/parts.js';
+import { effectiveStatus, filePath, isFinal, isUnsized, type SessionRecord } from '../core/session.js';
+import { checkInit, checkPartNumbers, checkStreamParts } from '../core/validation.js';
 import { TABLE } from '../aws/table-definition.js';
-import type { IdempotencyClaim } from '../aws/session-store.js';
+import type { IdempotencyClaim, Sized } from '../aws/session-store.js';
 import type { CompleteOutcome } from '../aws/storage.js';
 import { iso, leaseIsStale, recordFoundObject, refOf, reportCompleted, staleBefore, storedObject } from './completion.js';
 import type { Deps } from './deps.js';
@@ -59,9 +59,9 @@ export async function initUpload(deps: Deps, owner: string, body: unknown, opts:
     content_type: checked.contentType,
     object_key: key,
     upload_id: uploadId,
-    file_size: checked.plan.fileSize,
-    chunk_size: checked.plan.chunkSize,
-    total_parts: checked.plan.totalParts,
+    // A stream (no file_size) gets both when it completes.
+    ...(checked.plan ? { file_size: checked.plan.fileSize, total_parts: checked.plan.totalParts } : {}),
+    chunk_size: checked.chunkSize,
     status: 'in_progress',
     created_at: iso(now),
     updated_at: iso(now),
@@ -89,14 +89,14 @@ export async function initUpload(deps: Deps, owner: string, body: unknown, opts:
     );
   }
 
-  deps.events({ type: 'started', fileSize: session.file_size, totalParts: session.total_parts });
+  deps.events({ type: 'started', fileSize: session.file_size ?? 0, totalParts: session.total_parts ?? 0 });
   return initResponse(deps, session);
 }
 
 /** What makes two inits the same request: the session they would open. */
 function initFingerprint(checked: ReturnType<typeof checkInit>): string {
-  const { filename, contentType, plan } = checked;
-  return createHash('sha256').update(JSON.stringify([filename, contentType, plan.fileSize, plan.chunkSize])).digest('base64url');
+  const { filename, contentType, plan, chunkSize } = checked;
+  return createHash('sha256').update(JSON.stringify([filename, contentType, plan?.fileSize ?? null, chunkSize])).digest('base64url');
 }
 
 /** An init whose Idempotency-Key opened a session before: that session, with fresh URLs. */
@@ -112,14 +112,14 @@ async function replayInit(deps: Deps, owner: string, claim: IdempotencyClaim, fi
 /** init's answer: the session and unbound URLs for its first parts. */
 async function initResponse(deps: Deps, session: SessionRecord): Promise<InitResponse> {
   const expiresIn = urlLifetime(deps, session);
-  const first = Math.min(session.total_parts, API_LIMITS.initialUrlCount);
+  const first = Math.min(partLimit(session), API_LIMITS.initialUrlCount);
   const parts = await Promise.all(
     Array.from({ length: first }, (_, i) => deps.storage.presignPart(refOf(session), i + 1, expiresIn)),
   );
   deps.events({ type: 'urls_issued', count: parts.length });
   return {
     session_id: session.session_id,
-    total_parts: session.total_parts,
+    total_parts: session.total_parts ?? null,
     chunk_size: session.chunk_size,
     expires_at: session.expires_at,
     url_expires_in: expiresIn,
@@ -132,7 +132,7 @@ export async function presignParts(deps: Deps, owner: string, sessionId: string,
   requireOpen(session, deps.now());
   checkPartNumbers(
     req.parts.map((p) => p.part_number),
-    session.total_parts,
+    partLimit(session),
   );
   const expiresIn = urlLifetime(deps, session);
   const parts = await Promise.all(
@@ -169,7 +169,7 @@ async function settleFoundObject(deps: Deps, session: SessionRecord, now: Date):
   if (session.status === 'completing' && !leaseIsStale(session, now)) return undefined;
   const found = await storedObject(deps, session);
   if (!found) return undefined;
-  const done = await recordFoundObject(deps, session, found.etag, now);
+  const done = await recordFoundObject(deps, session, found, now);
   if (done.ok) return done.session;
   // Another caller changed the row first: its final state is the answer.
   return done.current && isFinal(done.current.status) ? done.current : undefined;
@@ -179,7 +179,7 @@ function statusResponse(deps: Deps, session: SessionRecord, status: SessionStatu
   let uploaded = stored;
   if (status === 'completed') {
     const plan = planOf(session);
-    uploaded = Array.from({ length: session.total_parts }, (_, i) => ({
+    uploaded = Array.from({ length: plan.totalParts }, (_, i) => ({
       part_number: i + 1,
       size: partSize(plan, i + 1),
       etag: '',
@@ -188,9 +188,9 @@ function statusResponse(deps: Deps, session: SessionRecord, status: SessionStatu
   return {
     session_id: session.session_id,
     filename: session.filename,
-    file_size: session.file_size,
+    file_size: session.file_size ?? null,
     chunk_size: session.chunk_size,
-    total_parts: session.total_parts,
+    total_parts: session.total_parts ?? null,
     completed_parts: uploaded.map((p) => p.part_number),
     uploaded_parts: status === 'completed' ? [] : uploaded,
     bytes_uploaded: uploaded.reduce((sum, p) => sum + p.size, 0),
@@ -222,7 +222,11 @@ export async function completeUpload(
     if (isApiError(e) && e.code === 'session_aborted') return adoptStoredObject(deps, session, now, e);
     throw e;
   }
-  checkPartsComplete(session, parts, req);
+  // A stream is sized here: by the parts the client names, as storage holds them.
+  const sized = isUnsized(session) ? sizeStream(deps, session, parts, req) : undefined;
+  const plan = sized ? planParts(sized.file_size, session.chunk_size) : planOf(session);
+  parts = parts.filter((p) => p.part_number <= plan.totalParts);
+  checkPartsComplete(plan, parts, req);
 
   const lease = await deps.store.beginCompleting(session, iso(now), iso(staleBefore(now)));
   if (!lease.ok) return answerLostRace(deps, lease.current, now);
@@ -253,7 +257,7 @@ export async function completeUpload(
     throw new ApiError('part_mismatch', `storage refused the parts: ${outcome.message}`);
   }
 
-  const done = await deps.store.markCompleted(leased, leaseSince, etag, iso(deps.now()));
+  const done = await deps.store.markCompleted(leased, leaseSince, etag, iso(deps.now()), sized);
   if (!done.ok) return answerLostRace(deps, done.current, deps.now());
   reportCompleted(deps, done.session);
   return completedResponse(deps, done.session);
@@ -274,7 +278,7 @@ async function adoptStoredObject(deps: Deps, session: SessionRecord, now: Date, 
     if (current && current.status !== 'in_progress') return answerLostRace(deps, current, deps.now());
     throw gone;
   }
-  const done = await recordFoundObject(deps, session, found.etag, now);
+  const done = await recordFoundObject(deps, session, found, now);
   if (!done.ok) return answerLostRace(deps, done.current, now);
   return completedResponse(deps, done.session);
 }
@@ -292,7 +296,7 @@ export async function abortUpload(deps: Deps, owner: string, sessionId: string):
   // finished, and an abort must neither delete it nor leave it behind an `aborted` row.
   const found = await storedObject(deps, session);
   if (found) {
-    const done = await recordFoundObject(deps, session, found.etag, now);
+    const done = await recordFoundObject(deps, session, found, now);
     throw stateError(done.ok ? done.session : (done.current ?? session), now);
   }
   const result = await deps.store.markAborted(session, iso(now));
@@ -333,25 +337,45 @@ function stateError(session: SessionRecord, now: Date): ApiError {
 
 /** The parts storage holds for this session (ListParts, all pages), within its planned count. */
 async function storedParts(deps: Deps, session: SessionRecord): Promise<UploadedPart[]> {
-  return (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= session.total_parts);
+  return (await deps.storage.listParts(refOf(session))).filter((p) => p.part_number <= partLimit(session));
 }
 
-function planOf(session: SessionRecord) {
+/** Highest part number the session may use: its planned count, or S3's limit for a stream. */
+function partLimit(session: SessionRecord): number {
+  return session.total_parts ?? S3_LIMITS.maxParts;
+}
+
+/** The plan of a sized session (every session but an open stream). */
+function planOf(session: SessionRecord): PartPlan {
+  if (session.file_size === undefined) throw new Error(`session ${session.session_id} has no size yet`);
   return planParts(session.file_size, session.chunk_size);
 }
 
+/**
+ * A stream's size at complete: `total_parts` (or the highest part number of `parts`) full parts
+ * but the last, as storage holds them, within the stack's maximum object size.
+ */
+function sizeStream(deps: Deps, session: SessionRecord, stored: readonly UploadedPart[], req: CompleteRequest): Sized {
+  const total = req.total_parts ?? (req.parts && req.parts.length > 0 ? Math.max(...req.parts.map((p) => p.part_number)) : undefined);
+  if (total === undefined) {
+    throw new ApiError('validation_error', 'this session has no file_size: complete needs total_parts (or the parts list)');
+  }
+  const sizes = new Map(stored.map((p) => [p.part_number, p.size]));
+  const plan = checkStreamParts(total, session.chunk_size, sizes, { maxFileSize: deps.config.maxFileSize });
+  return { file_size: plan.fileSize, total_parts: plan.totalParts };
+}
+
 /** Every part present, each of exactly its planned size, and matching the client's ETags if given. */
-function checkPartsComplete(session: SessionRecord, parts: readonly UploadedPart[], req: CompleteRequest): void {
+function checkPartsComplete(plan: PartPlan, parts: readonly UploadedPart[], req: CompleteRequest): void {
   const missing = missingParts(
-    session.total_parts,
+    plan.totalParts,
     parts.map((p) => p.part_number),
   );
   if (missing.length > 0) {
-    throw new ApiError('missing_parts', `${missing.length} of ${session.total_parts} parts are missing`, {
+    throw new ApiError('missing_parts', `${missing.length} of ${plan.totalParts} parts are missing`, {
       missing_parts: missing,
     });
   }
-  const plan = planOf(session);
   const wrong = parts.filter((p) => p.size !== partSize(plan, p.part_number));
   if (wrong.length > 0) {
     throw new ApiError('part_mismatch', `${wrong.length} parts have the wrong size; upload them again`, {
@@ -386,7 +410,7 @@ function completedResponse(deps: Deps, session: SessionRecord): CompleteResponse
     session_id: session.session_id,
     status: 'completed',
     file_path: filePath(deps.storage.bucket, session.object_key),
-    size: session.file_size,
+    size: session.file_size ?? 0,
     etag: session.etag ?? '',
   };
 }

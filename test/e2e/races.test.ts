@@ -43,7 +43,7 @@ async function readySession(t: E2ETarget, size: number, chunk = 5 * MiB): Promis
   const data = randomBytes(size);
   const session = await initSession(t, size, `race-${randomBytes(4).toString('hex')}.bin`);
   await Promise.all(
-    Array.from({ length: session.total_parts }, async (_, i) => {
+    Array.from({ length: session.total_parts! }, async (_, i) => {
       const r = await putPart(t, session.session_id, i + 1, data.subarray(i * chunk, (i + 1) * chunk));
       if (r.status !== 200) throw new Error(`PUT part ${i + 1}: ${r.status} ${r.text}`);
     }),

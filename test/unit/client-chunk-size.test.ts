@@ -34,7 +34,7 @@ function serverPlannedApi(): { api: UploadApi; inits: InitRequest[] } {
   const api: UploadApi = {
     init: async (req) => {
       inits.push(req);
-      const { plan } = checkInit(req, { minPartSize: S3_LIMITS.minPartSize, maxFileSize: S3_LIMITS.maxObjectSize, defaultChunkSize: 5 * MiB });
+      const plan = checkInit(req, { minPartSize: S3_LIMITS.minPartSize, maxFileSize: S3_LIMITS.maxObjectSize, defaultChunkSize: 5 * MiB }).plan!;
       const res: InitResponse = {
         session_id: 'AAAAAAAAAAAAAAAAAAAAAA',
         total_parts: plan.totalParts,
