@@ -116,6 +116,8 @@ export class MpuStack extends Stack {
         ? // Lambdas reach LocalStack at another address than the client does: sign for the client's.
           { [ENV.s3PublicEndpoint]: s.s3PublicEndpoint, [ENV.s3ForcePathStyle]: 'true' }
         : {}),
+      ...(s.minPartSize !== undefined ? { [ENV.minPartSize]: String(s.minPartSize) } : {}),
+      ...(s.maxOpenSessionsPerOwner !== undefined ? { [ENV.maxOpenSessionsPerOwner]: String(s.maxOpenSessionsPerOwner) } : {}),
       // Not configuration but a Node flag: stack traces map through the bundled source maps.
       NODE_OPTIONS: '--enable-source-maps',
     };

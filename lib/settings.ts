@@ -81,6 +81,14 @@ export interface MpuSettings {
   readonly jwtAuth?: JwtAuthSettings;
   /** Endpoint written into presigned URLs (LocalStack: the host-reachable S3 address). */
   readonly s3PublicEndpoint?: string;
+  /**
+   * Multipart minimum part size the handlers enforce (MIN_PART_SIZE). Unset: S3's 5 MiB. Only a
+   * test cluster that lowers its own minimum (the local cloud's RGW) sets it, so its template
+   * carries it like every other handler setting.
+   */
+  readonly minPartSize?: number;
+  /** Open sessions one owner may hold (MAX_OPEN_SESSIONS_PER_OWNER); unset: the handlers' default. */
+  readonly maxOpenSessionsPerOwner?: number;
 }
 
 /** LocalStack's S3 endpoint as seen from the host; its wildcard DNS resolves to 127.0.0.1. */
@@ -167,6 +175,8 @@ const contextSchema = z.object({
   jwtIssuer: z.string().url().optional(),
   jwtAudience: list.optional(),
   s3PublicEndpoint: z.string().url().optional(),
+  minPartSize: int(1, S3_LIMITS.minPartSize).optional(),
+  maxOpenSessionsPerOwner: int(1, 1_000_000).optional(),
 });
 
 export type ContextValues = Record<string, unknown>;
@@ -215,6 +225,12 @@ export function resolveSettings(partial: Partial<MpuSettings> = {}): MpuSettings
   if (!Number.isInteger(s.functionUrlConcurrency) || s.functionUrlConcurrency < 1) throw new Error('functionUrlConcurrency must be a positive integer');
   if (!Number.isInteger(s.authCacheTtlSeconds) || s.authCacheTtlSeconds < 0 || s.authCacheTtlSeconds > 3600) {
     throw new Error('authCacheTtlSeconds must be 0..3600');
+  }
+  if (s.minPartSize !== undefined && (!Number.isInteger(s.minPartSize) || s.minPartSize < 1 || s.minPartSize > S3_LIMITS.minPartSize)) {
+    throw new Error(`minPartSize must be 1..${S3_LIMITS.minPartSize} (S3's own minimum is the default)`);
+  }
+  if (s.maxOpenSessionsPerOwner !== undefined && (!Number.isInteger(s.maxOpenSessionsPerOwner) || s.maxOpenSessionsPerOwner < 1)) {
+    throw new Error('maxOpenSessionsPerOwner must be a positive integer');
   }
   if (!s.objectKeyPrefix.endsWith('/')) throw new Error('objectKeyPrefix must end with "/"');
   if (s.corsAllowedOrigins.some((o) => o !== '*' && !/^https?:\/\/[^/]+$/.test(o))) {

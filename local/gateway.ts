@@ -165,9 +165,11 @@ export function gatewayListener(opts: GatewayServerOptions = {}): (req: Incoming
         try {
           const decision = await opts.authorize(event, match);
           if (!decision.isAuthorized) {
-            return done(decision.status === 401 ? GATEWAY_ERRORS.unauthorized() : GATEWAY_ERRORS.forbidden(), requestId);
+            const refusal = decision.status === 401 ? GATEWAY_ERRORS.unauthorized() : GATEWAY_ERRORS.forbidden();
+            // A JWT authorizer says why in `www-authenticate`, as API Gateway does.
+            return done(refusal, requestId, decision.wwwAuthenticate ? [['www-authenticate', decision.wwwAuthenticate]] : []);
           }
-          event = withAuthorizerContext(event, decision.context);
+          event = withAuthorizerContext(event, decision.context, decision.jwt);
         } catch (e) {
           log(`authorizer failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
           return done(GATEWAY_ERRORS.internal(), requestId);
@@ -231,14 +233,25 @@ export const GATEWAY_ENV = {
   host: 'MPU_GATEWAY_HOST',
   timeoutMs: 'MPU_GATEWAY_TIMEOUT_MS',
   maxBodyBytes: 'MPU_GATEWAY_MAX_BODY_BYTES',
-  /** Authorizer result cache TTL in seconds (0: none); unset: API Gateway's default, 300. */
+  /** From source only: authorizer result cache TTL in seconds (0: none); unset: API Gateway's default, 300. */
   authCacheTtlSeconds: 'MPU_GATEWAY_AUTH_CACHE_TTL_SECONDS',
+  /** Artifacts: the GatewaySpec file (gateway-artifacts.ts); unset: run from source. */
+  spec: 'MPU_GATEWAY_SPEC',
+  /** Artifacts: port of the loopback control server (direct invocations). */
+  controlPort: 'MPU_GATEWAY_CONTROL_PORT',
 } as const;
 
 export interface GatewayProcessOptions {
   port: number;
-  /** Complete environment for the handlers (see cloud.ts handlerEnvironment()). */
+  /**
+   * The process environment. From source it is the handlers' environment too (cloud.ts
+   * handlerEnvironment()); with a spec the functions get theirs from the spec, not from here.
+   */
   env: NodeJS.ProcessEnv;
+  /** Artifacts: the GatewaySpec file; unset: run from source. */
+  specFile?: string;
+  /** Artifacts: port of the control server. */
+  controlPort?: number;
   logFile: string;
   /** Dir for the `pids` file (stale reaping). */
   pidDir?: string;
@@ -276,6 +289,8 @@ export async function startGatewayProcess(o: GatewayProcessOptions): Promise<Gat
     ...(o.integrationTimeoutMs ? { [GATEWAY_ENV.timeoutMs]: String(o.integrationTimeoutMs) } : {}),
     ...(o.maxBodyBytes ? { [GATEWAY_ENV.maxBodyBytes]: String(o.maxBodyBytes) } : {}),
     ...(o.authCacheTtlSeconds !== undefined ? { [GATEWAY_ENV.authCacheTtlSeconds]: String(o.authCacheTtlSeconds) } : {}),
+    ...(o.specFile ? { [GATEWAY_ENV.spec]: o.specFile } : {}),
+    ...(o.controlPort !== undefined ? { [GATEWAY_ENV.controlPort]: String(o.controlPort) } : {}),
   };
   const daemon = startDaemon({ name: 'gateway', command, args, env, logFile: o.logFile, ...(o.pidDir ? { pidDir: o.pidDir } : {}) });
   try {
