@@ -21,6 +21,7 @@ import { startDynamo, type DynamoLocal } from './dynamodb.js';
 import { defaultEndpointsFile, removeEndpointsFile, writeEndpointsFile, type LocalEndpoints } from './endpoints.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
 import { GATEWAY_LOG_FILE } from './gateway-log.js';
+import { jwtGatewayEnv, type LocalJwtAuth } from './jwt/gateway-env.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
 import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
 
@@ -44,6 +45,11 @@ export interface LocalCloudOptions {
    * refused at once and tests are deterministic; API Gateway's default is 300.
    */
   authCacheTtlSeconds?: number;
+  /**
+   * Protect the API with a JWT authorizer (as `-c jwtIssuer -c jwtAudience` deploy it) instead of
+   * the token authorizer; local/jwt/issuer.ts is a local issuer for it.
+   */
+  jwtAuth?: LocalJwtAuth;
   /** Port for the API; default a free one. It stays the same across restartGateway(). */
   gatewayPort?: number;
   integrationTimeoutMs?: number;
@@ -200,7 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const t1 = Date.now();
       gateway = await startGatewayProcess({
         port: gatewayPort,
-        env: { ...baseEnv(), ...handlerEnv },
+        env: { ...baseEnv(), ...handlerEnv, ...jwtGatewayEnv(options.jwtAuth) },
         logFile: join(dir, GATEWAY_LOG_FILE),
         pidDir: dir,
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),

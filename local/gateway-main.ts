@@ -1,16 +1,29 @@
 /**
  * Entry point of the gateway child process (see startGatewayProcess in gateway.ts):
- * `node --import tsx local/gateway-main.ts`, configured only through its environment, which also
- * carries the handlers' configuration (lambdas/config.ts ENV names, AWS_REGION, credentials).
+ * `node --import tsx local/gateway-main.ts`, configured only through its environment.
  *
- * Every route is protected by the stack's token authorizer (the same handler module the HTTP
- * API invokes), behind API Gateway's behaviour: 401 without `Authorization`, 403 when refused,
- * the token's owner in `requestContext.authorizer.lambda`, answers cached for the TTL.
+ * Two modes:
+ * - artifacts (MPU_GATEWAY_SPEC names a GatewaySpec file, written by cloud.ts): routes, authorizer
+ *   and functions from the synthesized template; each function runs from its bundle in its own
+ *   worker (runtime.ts) with its own environment. A loopback-only control server
+ *   (MPU_GATEWAY_CONTROL_PORT) invokes a function directly, as EventBridge invokes the sweeper.
+ * - from source (no spec; `--from-source`): the route table and the handler modules in this
+ *   process, configured by this process's environment (lambdas/config.ts ENV names).
+ *
+ * Either way every route is behind the stack's authorizer with API Gateway's behaviour: 401
+ * without `Authorization`, 403 when refused, the owner in `requestContext.authorizer.lambda`.
  */
-import { DEFAULT_AUTH_CACHE_TTL_SECONDS, lambdaAuthorizer } from '../lambdas/http/authorization.js';
-import { handler as tokenAuthorizer } from '../lambdas/handlers/authorizer.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_AUTH_CACHE_TTL_SECONDS, lambdaAuthorizer, type AuthorizeHook } from '../lambdas/http/authorization.js';
+import type { Router } from '../lambdas/http/router.js';
+import { startControlServer } from './gateway-control.js';
+import { templateAuthorizer, templateRouter, type GatewaySpec } from './gateway-artifacts.js';
 import { GATEWAY_ENV, lambdaContext, startGatewayServer } from './gateway.js';
 import { listeningLine, stampLine } from './gateway-log.js';
+import { startRuntime, type LambdaRuntime } from './runtime.js';
+import { localFunctionName } from './template-resolve.js';
+import { jwtAuthorizer } from './jwt/authorizer.js';
+import { jwtAuthFromEnv, jwtAuthorizerFromEnv } from './jwt/gateway-env.js';
 
 function intFromEnv(name: string): number | undefined {
   const v = process.env[name];
@@ -25,25 +38,67 @@ const log = (line: string) => process.stdout.write(stampLine(line));
 const port = intFromEnv(GATEWAY_ENV.port);
 const timeoutMs = intFromEnv(GATEWAY_ENV.timeoutMs);
 const maxBodyBytes = intFromEnv(GATEWAY_ENV.maxBodyBytes);
-const authCacheTtlSeconds = intFromEnv(GATEWAY_ENV.authCacheTtlSeconds) ?? DEFAULT_AUTH_CACHE_TTL_SECONDS;
 const region = process.env.AWS_REGION ?? 'us-east-1';
-const authorize = lambdaAuthorizer({
-  authorizer: tokenAuthorizer,
-  cacheTtlSeconds: authCacheTtlSeconds,
-  region,
-  // API Gateway gives a Lambda authorizer at most 10 s.
-  context: () => lambdaContext('authorizer', region, Date.now() + 10_000),
-});
+const specFile = process.env[GATEWAY_ENV.spec];
+
+let router: Router | undefined;
+let authorize: AuthorizeHook | undefined;
+let runtime: LambdaRuntime | undefined;
+let mode: string;
+if (specFile) {
+  const spec = JSON.parse(readFileSync(specFile, 'utf8')) as GatewaySpec;
+  runtime = startRuntime(
+    {
+      region: spec.region,
+      functions: Object.values(spec.stack.functions).map((fn) => ({ fn, serviceEnv: spec.serviceEnv[fn.id] ?? {} })),
+      log,
+    },
+    (id) => localFunctionName({ stackName: spec.stackName } as Parameters<typeof localFunctionName>[0], id),
+  );
+  router = templateRouter(spec.stack.routes, runtime);
+  // A JWT authorizer's issuer, audience and identity source come from the template; only the key
+  // cache time (tests of key rotation shorten it) may come from the environment (local/jwt/).
+  const jwksCacheSeconds = jwtAuthFromEnv(process.env)?.jwksCacheSeconds;
+  authorize = templateAuthorizer(spec.stack.authorizer, runtime, spec.region, (a) =>
+    jwtAuthorizer({ issuer: a.issuer, audience: a.audience, ...(jwksCacheSeconds !== undefined ? { jwksCacheSeconds } : {}) }),
+  );
+  const a = spec.stack.authorizer;
+  mode = `artifacts of ${spec.stackName} (${Object.keys(spec.stack.functions).length} functions, ${spec.stack.routes.length} routes); ${
+    a ? (a.kind === 'lambda' ? `Lambda authorizer ${a.functionId}, result cache ${a.resultTtlSeconds} s` : `JWT authorizer ${a.issuer}`) : 'no authorizer'
+  }`;
+} else {
+  const authCacheTtlSeconds = intFromEnv(GATEWAY_ENV.authCacheTtlSeconds) ?? DEFAULT_AUTH_CACHE_TTL_SECONDS;
+  const jwt = jwtAuthorizerFromEnv(process.env);
+  if (jwt) {
+    authorize = jwt;
+    mode = `from source; JWT authorizer ${jwtAuthFromEnv(process.env)?.issuer}`;
+  } else {
+    // Loaded only here: in artifact mode no handler source is imported into this process.
+    const { handler: tokenAuthorizer } = await import('../lambdas/handlers/authorizer.js');
+    authorize = lambdaAuthorizer({
+      authorizer: tokenAuthorizer,
+      cacheTtlSeconds: authCacheTtlSeconds,
+      region,
+      // API Gateway gives a Lambda authorizer at most 10 s.
+      context: () => lambdaContext('authorizer', region, Date.now() + 10_000),
+    });
+    mode = `from source; token authorizer, result cache ${authCacheTtlSeconds} s`;
+  }
+}
 const gw = await startGatewayServer({
   ...(port !== undefined ? { port } : {}),
   host: process.env[GATEWAY_ENV.host] || '127.0.0.1',
   ...(timeoutMs !== undefined ? { integrationTimeoutMs: timeoutMs } : {}),
   ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
-  authorize,
+  ...(router ? { router } : {}),
+  ...(authorize ? { authorize } : {}),
   region,
   log,
 });
-log(listeningLine(gw.url, `pid ${process.pid}; token authorizer, result cache ${authCacheTtlSeconds} s`));
+log(listeningLine(gw.url, `pid ${process.pid}; ${mode}`));
+const controlPort = intFromEnv(GATEWAY_ENV.controlPort);
+const control = runtime && controlPort !== undefined ? await startControlServer({ port: controlPort, runtime, log }) : undefined;
+if (control) log(`control: invoke functions at ${control.url}/invoke/<function id> (loopback only)`);
 
 let closing = false;
 const shutdown = (signal: string) => {
@@ -51,7 +106,7 @@ const shutdown = (signal: string) => {
   closing = true;
   log(`gateway stopping (${signal})`);
   // In-flight requests are cut, as when API Gateway loses its integration.
-  void gw.close().then(() => process.exit(0));
+  void Promise.all([gw.close(), control?.close(), runtime?.close()]).then(() => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));

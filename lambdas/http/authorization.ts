@@ -30,8 +30,19 @@ export const DEFAULT_AUTH_CACHE_TTL_SECONDS = 300;
  * unusable identity (API Gateway answers that without calling the authorizer).
  */
 export type AuthorizeDecision =
-  | { isAuthorized: true; context?: Record<string, unknown> }
-  | { isAuthorized: false; status?: 401 | 403 };
+  | { isAuthorized: true; context?: Record<string, unknown>; jwt?: JwtAuthorizerContext }
+  | { isAuthorized: false; status?: 401 | 403; wwwAuthenticate?: string };
+
+/**
+ * What a JWT authorizer hands the route as `requestContext.authorizer.jwt` (ownerOf() reads
+ * `claims.sub`): claim values as API Gateway renders them (strings), and the token's scopes when
+ * the route requires scopes (else null, as API Gateway sends). The JWT authorizer itself runs only
+ * in API Gateway and, locally, in local/jwt/authorizer.ts.
+ */
+export interface JwtAuthorizerContext {
+  claims: Record<string, string>;
+  scopes: string[] | null;
+}
 
 /** Runs for matched routes only; `context` lands in `requestContext.authorizer.lambda`. */
 export type AuthorizeHook = (event: APIGatewayProxyEventV2, match: RouteMatch) => Promise<AuthorizeDecision>;
@@ -191,11 +202,15 @@ export function lambdaAuthorizer(opts: LambdaAuthorizerOptions): LambdaAuthorize
  * The event as the route receives it after authorization. `authorizer` is replaced, never
  * merged: whatever the request carried there is not the caller's identity.
  */
-export function withAuthorizerContext(event: APIGatewayProxyEventV2, context: Record<string, unknown> = {}): APIGatewayProxyEventV2 {
-  return {
-    ...event,
-    requestContext: { ...event.requestContext, authorizer: { lambda: { ...context } } },
-  } as APIGatewayProxyEventV2;
+export function withAuthorizerContext(
+  event: APIGatewayProxyEventV2,
+  context: Record<string, unknown> = {},
+  jwt?: JwtAuthorizerContext,
+): APIGatewayProxyEventV2 {
+  const authorizer = jwt
+    ? { jwt: { claims: { ...jwt.claims }, scopes: jwt.scopes ? [...jwt.scopes] : null } }
+    : { lambda: { ...context } };
+  return { ...event, requestContext: { ...event.requestContext, authorizer } } as APIGatewayProxyEventV2;
 }
 
 /** API Gateway's own answers around authorization. */
@@ -228,7 +243,10 @@ export function authorizedRouter(
       log('authorizer failed', e);
       return AUTH_RESPONSES.internal();
     }
-    if (!decision.isAuthorized) return decision.status === 401 ? AUTH_RESPONSES.unauthorized() : AUTH_RESPONSES.forbidden();
-    return router.dispatch(withAuthorizerContext(event, decision.context), match, context);
+    if (!decision.isAuthorized) {
+      const refusal = decision.status === 401 ? AUTH_RESPONSES.unauthorized() : AUTH_RESPONSES.forbidden();
+      return decision.wwwAuthenticate ? { ...refusal, headers: { ...refusal.headers, 'www-authenticate': decision.wwwAuthenticate } } : refusal;
+    }
+    return router.dispatch(withAuthorizerContext(event, decision.context, decision.jwt), match, context);
   };
 }
