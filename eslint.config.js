@@ -29,7 +29,21 @@ export const BOUNDARIES = {
     files: ['lambdas/aws/table-definition', 'lambdas/env', 'lambdas/observability', 'lambdas/http/authorization'],
   },
   bin: { folders: ['bin', 'lib', 'contract'], files: [] },
+  // The example pages: the browser entry of the client package only (and Uppy).
+  web: { folders: ['web'], files: ['client/browser/index'], packages: ['aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk/*', '@aws-lambda-powertools/*', 'aws-lambda'] },
 };
+/**
+ * Code that runs in a browser imports no Node built-in (`node:*` or a bare built-in name): the
+ * browser entry, the engine, the client modules they share, and the example pages. (The esbuild
+ * browser builds would fail on one too; this names the line.)
+ */
+export const BROWSER_FILES = [
+  'client/browser/**/*.ts',
+  'client/engine/*.ts',
+  ...['api-core', 'errors', 'etag', 'progress', 'rate-limit', 'retry', 'scheduler', 'sizes', 'storage-refusal', 'url-supplier'].map((m) => `client/${m}.ts`),
+  'web/*.ts',
+];
+const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'crypto', 'http', 'https', 'os', 'url', 'util', 'stream', 'stream/*', 'child_process', 'net', 'buffer', 'events', 'zlib', 'worker_threads'];
 /**
  * Ops (the local cloud, demo, load, bench, the operator tool) use the product only through its
  * public entry points: the client library (client/index.ts; the `mpu` bin as a process), and of
@@ -51,6 +65,8 @@ const OPS = {
     'lambdas/core/tokens',
     'lambdas/env',
     'lib/constructs/handler-function',
+    'lib/constructs/api-cors',
+    'lib/constructs/bucket-cors',
     'lib/settings',
     // The local cloud synthesizes the stack and runs its artifacts (local/synth*.ts, template*.ts).
     'lib/mpu-stack',
@@ -86,21 +102,33 @@ function boundaryConfigs() {
       // esquery's regex literals cannot hold a slash: \x2F stands for it.
       const noSlash = (re) => re.replace(/\\?\//g, '\\x2F');
       const selector = `ImportExpression[source.value=/^${noSlash(up)}(?!${noSlash(allowed)})/]`;
+      const files = `${folder}/${'*/'.repeat(depth - 1)}*.{ts,mts,js,mjs}`;
       configs.push({
-        files: [`${folder}/${'*/'.repeat(depth - 1)}*.{ts,mts,js,mjs}`],
+        files: [files],
         rules: {
           'no-restricted-imports': ['error', { patterns }],
           // no-restricted-imports does not see import(): the same rule for dynamic imports.
           'no-restricted-syntax': ['error', { selector, message }],
         },
       });
+      // Browser code of this folder and depth: the same patterns plus no Node built-in (one
+      // config, since a later no-restricted-imports replaces an earlier one's options).
+      const browser = BROWSER_FILES.filter((g) => g.startsWith(`${folder}/`) && g.split('/').length - 1 === depth);
+      if (browser.length) {
+        configs.push({
+          files: browser,
+          rules: {
+            'no-restricted-imports': ['error', { patterns: [...patterns, { group: NODE_BUILTINS, message: 'browser code may import no Node built-in (BROWSER_FILES in eslint.config.js)' }] }],
+          },
+        });
+      }
     }
   }
   return configs;
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'cdk.out.*/**', '.local/**', 'coverage/**', 'dist/**', 'client/dist/**', 'client/dist.*/**'] },
+  { ignores: ['node_modules/**', 'web/dist/**', 'cdk.out/**', 'cdk.out.*/**', '.local/**', 'coverage/**', 'dist/**', 'client/dist/**', 'client/dist.*/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -4,7 +4,7 @@
  * stored or the session is dead.
  */
 import { resolve } from 'node:path';
-import { ApiRequestError, FileMismatchError, IntegrityError, SessionStateError, UsageError, isApiCode } from './errors.js';
+import { FileMismatchError, IntegrityError, UsageError, isDeadSession } from './errors.js';
 import { fingerprint, fingerprintChange, sameFingerprint, StateStore, type Fingerprint } from './state.js';
 import { runUpload, type UploadDeps, type UploadOptions, type UploadResult } from './upload.js';
 
@@ -79,9 +79,4 @@ function remember(opts: UploadOptions, store: StateStore, path: string, fp: Fing
     }
     opts.onEvent?.(e);
   };
-}
-
-function isDeadSession(err: unknown): boolean {
-  if (err instanceof SessionStateError) return true;
-  return err instanceof ApiRequestError && isApiCode(err.code, ['not_found', 'session_aborted', 'session_expired']);
 }

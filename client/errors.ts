@@ -177,3 +177,19 @@ export function toMpuError(err: unknown): MpuError {
   const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
   return new MpuError(code, message, NETWORK_CODES.has(code) ? EXIT.unavailable : EXIT.failure, { cause: err });
 }
+
+/**
+ * A request that got no answer at all (a browser's fetch rejects with a bare TypeError: offline,
+ * connection refused or reset, CORS refusal); retried like Node's connection errors.
+ */
+export class NetworkError extends MpuError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super('network', `${what}: no answer (network failure)`, EXIT.unavailable, options);
+  }
+}
+
+/** A session that cannot be continued (gone, aborted, expired): a remembered one is replaced by a new upload. */
+export function isDeadSession(err: unknown): boolean {
+  if (err instanceof SessionStateError) return true;
+  return err instanceof ApiRequestError && isApiCode(err.code, ['not_found', 'session_aborted', 'session_expired']);
+}

@@ -4,6 +4,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { bucketCors } from './bucket-cors.js';
 
 export interface UploadBucketProps {
   readonly bucketName?: string;
@@ -62,20 +63,13 @@ export class UploadBucket extends Construct {
           abortIncompleteMultipartUploadAfter: Duration.days(abortIncompleteUploadsAfterDays(props.sessionTtlSeconds)),
         },
       ],
-      cors:
-        props.corsAllowedOrigins.length === 0
-          ? undefined
-          : [
-              {
-                // Browsers PUT parts straight to S3 with presigned URLs, then need each part's ETag.
-                allowedMethods: [s3.HttpMethods.PUT],
-                allowedOrigins: [...props.corsAllowedOrigins],
-                // Any request header: the signature, not CORS, decides which headers a PUT may carry.
-                allowedHeaders: ['*'],
-                exposedHeaders: ['ETag'],
-                maxAge: 3600,
-              },
-            ],
+      cors: bucketCors(props.corsAllowedOrigins)?.map((r) => ({
+        allowedMethods: r.allowedMethods.map((m) => s3.HttpMethods[m]),
+        allowedOrigins: r.allowedOrigins,
+        allowedHeaders: r.allowedHeaders,
+        exposedHeaders: r.exposedHeaders,
+        maxAge: r.maxAgeSeconds,
+      })),
     });
   }
 }

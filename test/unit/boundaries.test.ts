@@ -30,6 +30,12 @@ describe('crossing a boundary is a lint error', () => {
     ['contract -> client', 'contract/x.ts', "import { upload } from '../client/index.js';", /contract\/ may import only/],
     ['contract -> node: built-in', 'contract/x.ts', "import { randomBytes } from 'node:crypto';", /no Node built-in/],
     ['contract -> bare built-in', 'contract/x.ts', "import { readFileSync } from 'fs';", /no Node built-in/],
+    ['browser entry -> node:crypto', 'client/browser/x.ts', "import { createHash } from 'node:crypto';", /browser code may import no Node built-in/],
+    ['browser entry -> bare fs', 'client/browser/x.ts', "import { readFileSync } from 'fs';", /browser code may import no Node built-in/],
+    ['engine -> node:fs', 'client/engine/x.ts', "import { open } from 'node:fs/promises';", /browser code may import no Node built-in/],
+    ['shared client module -> node:http', 'client/retry.ts', "import http from 'node:http';", /browser code may import no Node built-in/],
+    ['example page -> a client module behind the browser entry', 'web/x.ts', "import { ApiCore } from '../client/api-core.js';", /web\/ may import only web\/ and client\/browser\/index/],
+    ['example page -> node:fs', 'web/x.ts', "import { readFileSync } from 'node:fs';", /browser code may import no Node built-in/],
     ['contract -> another package', 'contract/x.ts', "import { Command } from 'commander';", /no package but zod/],
     ['lambdas -> client', 'lambdas/service/x.ts', "import { md5 } from '../../client/hashing.js';", /lambdas\/ may import only lambdas\/, contract\//],
     ['lambdas -> lib', 'lambdas/x.ts', "import { ACCESS } from '../lib/access.js';", /lambdas\/ may import only/],
@@ -61,7 +67,7 @@ describe('allowed imports pass', () => {
 });
 
 test('every source file of the repository keeps within its boundaries', async () => {
-  const results = await eslint.lintFiles(['contract', 'client', 'lambdas', 'lib', 'bin', 'local', 'scripts', 'bench', 'ops']);
+  const results = await eslint.lintFiles(['contract', 'client', 'lambdas', 'lib', 'bin', 'local', 'scripts', 'bench', 'ops', 'web']);
   const crossings = results.flatMap((r) =>
     r.messages
       .filter((m) => m.ruleId === 'no-restricted-imports' || m.ruleId === 'no-restricted-syntax')
