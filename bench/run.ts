@@ -108,7 +108,7 @@ if (!existsSync(TIME_BIN)) {
 }
 const memstoreBytes = (quick ? 4 : 8) * GiB;
 log(`starting the local cloud (memstore ${memstoreBytes / GiB} GiB)`);
-cloud = await startLocalCloud({ minPartSize: 1 * MiB, memstoreBytes, endpointsFile: false, handlerEnv: { MIN_PART_SIZE: String(5 * MiB) }, log: () => undefined });
+cloud = await startLocalCloud({ minPartSize: 1 * MiB, memstoreBytes, endpointsFile: false, settings: { minPartSize: 5 * MiB }, log: () => undefined });
 const ep = cloud.endpoints;
 const s3Conf = { endpoint: ep.s3_endpoint, region: ep.region, accessKeyId: ep.access_key_id, secretAccessKey: ep.secret_access_key, bucket: ep.bucket };
 const s3 = s3Client(s3Conf);
@@ -271,7 +271,7 @@ try {
     shaped = await startLocalCloud({
       externalS3: { endpoint: ep.s3_endpoint, accessKeyId: ep.access_key_id, secretAccessKey: ep.secret_access_key },
       minPartSize: 1 * MiB,
-      handlerEnv: { S3_PUBLIC_ENDPOINT: s3Proxy.url },
+      settings: { s3PublicEndpoint: s3Proxy.url },
       endpointsFile: false,
       skipDependencyCheck: true,
       log: () => undefined,

@@ -1,12 +1,17 @@
 /**
  * The local cloud: real S3 (Ceph RGW), real DynamoDB (DynamoDB Local) and an API Gateway
- * stand-in running the Lambda handlers, all on 127.0.0.1, with the bucket and table created.
+ * stand-in running the Lambda functions, all on 127.0.0.1, with the bucket and table created.
+ *
+ * By default it runs what would deploy: the stack is synthesized (synth.ts, cached by content)
+ * with the local settings, and the gateway runs the template's routes and authorizer and each
+ * function from its bundle with the template's environment (template-reader.ts, runtime.ts).
+ * `fromSource` keeps the older fast path: the handler modules in the gateway process.
  *
  * `startLocalCloud()` is the programmatic entry (tests, scripts); local/main.ts wraps it for
  * `npm run local`. Everything started lives in one run dir and is stopped by `stop()`; see
  * procs.ts for how nothing survives a crash of this process either.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -19,7 +24,15 @@ import { startCeph, type CephCluster } from './ceph.js';
 import { checkDependencies, formatProblems } from './deps.js';
 import { startDynamo, type DynamoLocal } from './dynamodb.js';
 import { defaultEndpointsFile, removeEndpointsFile, writeEndpointsFile, type LocalEndpoints } from './endpoints.js';
+import type { FunctionId } from '../lib/access.js';
+import type { GatewaySpec } from './gateway-artifacts.js';
+import type { InvokeAnswer } from './gateway-control.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
+import { functionEnvironment } from './runtime.js';
+import { synthesize, type SynthResult, type SynthSettings } from './synth.js';
+import { LOCAL_ACCOUNT_ID, type DeployedStack } from './template.js';
+import { readDeployedStack, type CfnTemplate } from './template-reader.js';
+import { localFunctionName } from './template-resolve.js';
 import { GATEWAY_LOG_FILE } from './gateway-log.js';
 import { jwtGatewayEnv, type LocalJwtAuth } from './jwt/gateway-env.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
@@ -28,7 +41,26 @@ import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient,
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export interface LocalCloudOptions {
-  /** S3 multipart minimum part size, given to RGW and to the handlers (MIN_PART_SIZE). Default 5 MiB. */
+  /**
+   * Run the handler modules from source in the gateway process (today's fast path for
+   * development) instead of the synthesized stack's bundles. Default false.
+   */
+  fromSource?: boolean;
+  /**
+   * Stack settings (lib/settings.ts) to synthesize with, e.g. `{ urlExpirySeconds: 2 }`: they
+   * reach the functions through the template, as on AWS. Ignored with `fromSource`.
+   */
+  settings?: SynthSettings;
+  /** Browser origins for the API's and the bucket's CORS (settings corsAllowedOrigins). */
+  corsAllowedOrigins?: string[];
+  /** Where the functions reach S3 (e.g. a fault proxy in front of RGW); default RGW itself. */
+  functionS3Endpoint?: string;
+  /**
+   * Mutation tests only: changes the synthesized template (a copy; the cache is untouched)
+   * before the cloud reads it, e.g. to misspell a function's environment variable.
+   */
+  transformTemplate?: (template: CfnTemplate) => CfnTemplate;
+  /** S3 multipart minimum part size, given to RGW and to the handlers (settings minPartSize). Default 5 MiB. */
   minPartSize?: number;
   /** Memstore cap of the Ceph OSD. Default 8 GiB. */
   memstoreBytes?: number;
@@ -54,7 +86,10 @@ export interface LocalCloudOptions {
   gatewayPort?: number;
   integrationTimeoutMs?: number;
   maxBodyBytes?: number;
-  /** Extra handler environment, e.g. `{ URL_EXPIRY_SECONDS: '5' }`. Wins over the defaults. */
+  /**
+   * From source only: extra handler environment. The artifacts get theirs from the template:
+   * use `settings` there.
+   */
   handlerEnv?: Record<string, string>;
   /**
    * Use an S3 that is already running (e.g. the shared cloud's RGW) instead of starting Ceph:
@@ -74,8 +109,19 @@ export interface LocalCloud {
   readonly endpointsFile: string | undefined;
   /** Run dir with all logs (gateway.log, ceph-*, dynamodb-*). */
   readonly dir: string;
-  /** Environment the handlers run with (as the Lambda functions would). */
+  /**
+   * Environment the handlers run with: the sweeper's complete environment (template variables
+   * plus the local Lambda service's) with the artifacts, the gateway's handler environment from source.
+   */
   readonly handlerEnv: Readonly<Record<string, string>>;
+  /** The synthesized stack as the local cloud runs it; undefined from source. */
+  readonly stack: DeployedStack | undefined;
+  readonly synth: SynthResult | undefined;
+  /**
+   * Invokes a function of the stack directly, as EventBridge invokes the sweeper (artifacts only):
+   * the function's result, or a FunctionInvokeError carrying its error type and message.
+   */
+  invoke(functionId: FunctionId, event?: unknown): Promise<unknown>;
   readonly timings: Readonly<Record<string, number>>;
   /** Kill the gateway (SIGTERM, or SIGKILL for a crash); S3 and DynamoDB stay up. */
   stopGateway(opts?: { signal?: NodeJS.Signals }): Promise<void>;
@@ -87,6 +133,35 @@ export interface LocalCloud {
   startDynamo(): Promise<void>;
   restartDynamo(opts?: { signal?: NodeJS.Signals }): Promise<void>;
   stop(): Promise<void>;
+}
+
+export class FunctionInvokeError extends Error {
+  override readonly name = 'FunctionInvokeError';
+  constructor(
+    readonly functionId: string,
+    readonly errorType: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The stack name the local cloud synthesizes (function names are `<stack>-<id>`). */
+export const LOCAL_STACK_NAME = 'MpuLocal';
+
+/**
+ * Settings of the local stack: the caller's, over what the local cloud itself needs. Only what
+ * changes the functions, the API or the bucket matters; alarms and dashboards are never run.
+ */
+export function localSettings(o: LocalCloudOptions, minPartSize: number): SynthSettings {
+  return {
+    // Every answer checked at once: a revoked token is refused at once and tests are deterministic.
+    authCacheTtlSeconds: o.authCacheTtlSeconds ?? CLOUD_DEFAULTS.authCacheTtlSeconds,
+    ...(minPartSize !== S3_LIMITS.minPartSize ? { minPartSize } : {}),
+    ...(o.corsAllowedOrigins?.length ? { corsAllowedOrigins: o.corsAllowedOrigins } : {}),
+    ...(o.jwtAuth ? { jwtAuth: { issuer: o.jwtAuth.issuer, audience: [...o.jwtAuth.audience] } } : {}),
+    ...o.settings,
+  };
 }
 
 export const CLOUD_DEFAULTS = {
@@ -142,6 +217,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const tokensTable = options.tokensTable ?? CLOUD_DEFAULTS.tokensTable;
   const defaultOwner = options.defaultOwner ?? CLOUD_DEFAULTS.defaultOwner;
   const minPartSize = options.minPartSize ?? S3_LIMITS.minPartSize;
+  const fromSource = options.fromSource ?? false;
+  if (!fromSource && options.handlerEnv) throw new Error('handlerEnv applies to fromSource only: the artifacts take their environment from the template (use settings)');
 
   const root = runRoot();
   reapStale(root).forEach((d) => log(`reaped stale local cloud ${d}`));
@@ -159,6 +236,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     dynamo = undefined;
     ceph = undefined;
   };
+
+  // The synth (a cache hit, or a child process bundling for tens of seconds) runs while Ceph and
+  // DynamoDB Local start.
+  const synthP = fromSource ? undefined : synthesize({ stackName: LOCAL_STACK_NAME, settings: localSettings(options, minPartSize) }, { log });
+  synthP?.catch(() => undefined);
 
   try {
     // Ceph and DynamoDB Local start in parallel: they are independent and each takes seconds.
@@ -201,12 +283,25 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const credentials = { accessKeyId: endpoints.access_key_id, secretAccessKey: endpoints.secret_access_key };
     const s3Client = localS3Client(endpoints.s3_endpoint, region, credentials);
     const dbClient = localDynamoClient(endpoints.dynamodb_endpoint, region, credentials);
-    const handlerEnv = handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
+    const synth = await synthP;
+    if (synth) timings.synth = synth.ms;
+    const artifacts = synth ? artifactsSpec(synth, endpoints, options.functionS3Endpoint, options.transformTemplate) : undefined;
+    let specFile: string | undefined;
+    if (artifacts) {
+      specFile = join(dir, 'gateway-spec.json');
+      // It carries the functions' credentials.
+      writeFileSync(specFile, JSON.stringify(artifacts.spec), { mode: 0o600 });
+    }
+    const handlerEnv = artifacts ? artifacts.sweeperEnv : handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
+    const controlPort = artifacts ? await freePort() : undefined;
     const startGw = async () => {
       const t1 = Date.now();
       gateway = await startGatewayProcess({
         port: gatewayPort,
-        env: { ...baseEnv(), ...handlerEnv, ...jwtGatewayEnv(options.jwtAuth) },
+        // With the artifacts the gateway process needs no handler environment: each function gets its own.
+        env: { ...baseEnv(), ...(artifacts ? { AWS_REGION: region } : handlerEnv), ...jwtGatewayEnv(options.jwtAuth) },
+        ...(specFile ? { specFile } : {}),
+        ...(controlPort !== undefined ? { controlPort } : {}),
         logFile: join(dir, GATEWAY_LOG_FILE),
         pidDir: dir,
         ...(options.integrationTimeoutMs ? { integrationTimeoutMs: options.integrationTimeoutMs } : {}),
@@ -281,7 +376,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpointsFile,
       dir,
       handlerEnv,
+      stack: artifacts?.spec.stack,
+      synth,
       timings,
+      invoke: (functionId, event = {}) => {
+        if (controlPort === undefined) return Promise.reject(new Error('invoke needs the artifacts (the cloud runs from source)'));
+        return invokeFunction(controlPort, functionId, event);
+      },
       stopGateway,
       startGateway,
       restartGateway: async (o) => {
@@ -313,4 +414,49 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     releaseRunDir(dir);
     throw e;
   }
+}
+
+/** The gateway's spec from the synthesized stack, and the sweeper's environment (tests run it). */
+function artifactsSpec(
+  synth: SynthResult,
+  e: LocalEndpoints,
+  functionS3Endpoint: string | undefined,
+  transform: ((t: CfnTemplate) => CfnTemplate) | undefined,
+): { spec: GatewaySpec; sweeperEnv: Record<string, string> } {
+  const read = JSON.parse(readFileSync(synth.templateFile, 'utf8')) as CfnTemplate;
+  const template = transform ? transform(read) : read;
+  const res = {
+    region: e.region,
+    accountId: LOCAL_ACCOUNT_ID,
+    bucket: e.bucket,
+    table: e.table,
+    tokensTable: e.tokens_table ?? CLOUD_DEFAULTS.tokensTable,
+    apiUrl: e.api_url,
+    stackName: synth.stackName,
+  };
+  const stack = readDeployedStack(template, synth.dir, res);
+  // What the local Lambda service gives every function besides the template: its credentials
+  // (IAM-HOOK: one shared RGW/DynamoDB identity until local/iam/ provisions one per function)
+  // and where S3 and DynamoDB are (the stack's own endpoint variables, unset on AWS).
+  const serviceEnv: GatewaySpec['serviceEnv'] = {};
+  for (const fn of Object.values(stack.functions)) {
+    serviceEnv[fn.id] = {
+      AWS_ACCESS_KEY_ID: e.access_key_id,
+      AWS_SECRET_ACCESS_KEY: e.secret_access_key,
+      [ENV.s3Endpoint]: functionS3Endpoint ?? e.s3_endpoint,
+      [ENV.s3ForcePathStyle]: 'true',
+      [ENV.dynamodbEndpoint]: e.dynamodb_endpoint,
+    };
+  }
+  const sweep = stack.functions.sweep;
+  if (!sweep) throw new Error('the synthesized stack has no sweep function');
+  const sweeperEnv = functionEnvironment(sweep, localFunctionName(res, 'sweep'), e.region, serviceEnv.sweep!);
+  return { spec: { region: e.region, stackName: synth.stackName, stack, serviceEnv }, sweeperEnv };
+}
+
+async function invokeFunction(controlPort: number, functionId: FunctionId, event: unknown): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${controlPort}/invoke/${functionId}`, { method: 'POST', body: JSON.stringify(event) });
+  const answer = (await res.json()) as InvokeAnswer;
+  if (res.status === 200) return answer.result;
+  throw new FunctionInvokeError(functionId, answer.errorType ?? `HTTP ${res.status}`, answer.errorMessage ?? 'invoke failed');
 }

@@ -22,6 +22,10 @@ const USAGE = `Usage: npm run local -- [options]
   --owner <name>            Owner of the API token written to the endpoints file. Default local-user.
   --auth-cache-ttl <s>      Seconds the gateway caches authorizer answers (API Gateway: 300).
                             Default 0: a revoked token is refused at once.
+  --cors-origin <url>       A browser origin allowed by the API's and the bucket's CORS (repeatable);
+                            synthesized into the stack like -c corsAllowedOrigins.
+  --from-source             Run the handler sources in the gateway process (development) instead
+                            of the synthesized stack's bundles (the default, as deployed).
   --lifeline                Exit when stdin closes (for supervising processes).
   -h, --help
 
@@ -47,6 +51,8 @@ async function main(): Promise<number> {
       'tokens-table': { type: 'string' },
       owner: { type: 'string' },
       'auth-cache-ttl': { type: 'string' },
+      'cors-origin': { type: 'string', multiple: true },
+      'from-source': { type: 'boolean' },
       lifeline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,6 +111,8 @@ async function main(): Promise<number> {
     ...(values['tokens-table'] ? { tokensTable: values['tokens-table'] } : {}),
     ...(values.owner ? { defaultOwner: values.owner } : {}),
     ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
+    ...(values['cors-origin']?.length ? { corsAllowedOrigins: values['cors-origin'] } : {}),
+    ...(values['from-source'] ? { fromSource: true } : {}),
     skipDependencyCheck: true,
     log,
   });
@@ -118,7 +126,7 @@ async function main(): Promise<number> {
   console.log(`
 Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and deletes everything.
 
-  API (gateway)   ${e.api_url}
+  API (gateway)   ${e.api_url}   ${cloud.synth ? `stack ${cloud.synth.stackName} from ${cloud.synth.dir}${cloud.synth.cached ? ' (cached)' : ''}` : 'handlers from source'}
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
   DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
   API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; npm run -s admin -- token create --owner NAME makes more)

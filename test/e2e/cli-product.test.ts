@@ -51,7 +51,7 @@ describeLocalCloud('mpu upload on a private API whose part URLs live 2 s', () =>
   let priv: PrivateCloud;
   beforeAll(async () => {
     // Storage checks SigV4 expiry itself: a URL used after 2 s is refused with 403.
-    priv = await startPrivateCloud({ handlerEnv: { URL_EXPIRY_SECONDS: '2' } });
+    priv = await startPrivateCloud({ settings: { urlExpirySeconds: 2 } });
   }, 120_000);
   afterAll(async () => {
     await cleanup(priv.target);

@@ -48,7 +48,9 @@ describeLocalCloud('faults, on a private API over the shared RGW', () => {
     handlerProxy = await startFaultProxy(shared.s3Endpoint!);
     priv = await startPrivateCloud({
       dynamoDataDir: join(work, 'ddb'),
-      handlerEnv: { S3_PUBLIC_ENDPOINT: clientProxy.url, S3_ENDPOINT: handlerProxy.url },
+      // Clients get URLs for their proxy (the stack's s3PublicEndpoint); the functions call S3 through theirs.
+      settings: { s3PublicEndpoint: clientProxy.url },
+      functionS3Endpoint: handlerProxy.url,
       // As API Gateway does by default (300 s): a token checked before an outage of the table stays
       // accepted, so what callers see during the outage is the handlers' answer, not the authorizer's.
       cloud: { authCacheTtlSeconds: 300 },

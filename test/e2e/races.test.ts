@@ -215,7 +215,7 @@ describeLocalCloud('with the sweeper (private gateway, sessions live 4 s)', () =
   let sweeper: TestDeps;
 
   beforeAll(async () => {
-    priv = await startPrivateCloud({ handlerEnv: { SESSION_TTL_SECONDS: String(TTL_SECONDS) } });
+    priv = await startPrivateCloud({ settings: { sessionTtlSeconds: TTL_SECONDS } });
     t = priv.target;
     s3 = s3Client(t);
     db = dynamoClient(t);
@@ -548,7 +548,7 @@ describeLocalCloud('the per-owner cap under concurrent inits (private gateway, c
   let sweeper: TestDeps;
 
   beforeAll(async () => {
-    priv = await startPrivateCloud({ handlerEnv: { MAX_OPEN_SESSIONS_PER_OWNER: String(CAP) } });
+    priv = await startPrivateCloud({ settings: { maxOpenSessionsPerOwner: CAP } });
     t = priv.target;
     s3 = s3Client(t);
     clock = { offsetMs: 0 };

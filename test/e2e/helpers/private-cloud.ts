@@ -1,6 +1,6 @@
 /**
  * A private API for one test file: its own DynamoDB Local and its own gateway (so a test may
- * kill, restart or reconfigure them, e.g. a 3 s SESSION_TTL_SECONDS), on the shared cloud's
+ * kill, restart or reconfigure them, e.g. a stack with a 3 s session TTL), on the shared cloud's
  * Ceph RGW, which would take far longer to start again. Optionally its own bucket, so a test can
  * count every multipart upload in it without seeing the other test files' uploads.
  *
@@ -15,6 +15,7 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../local/cloud.js';
+import type { SynthSettings } from '../../../local/synth.js';
 import { e2eTarget, s3Client, type E2ETarget } from './cloud.js';
 import { listUploads } from './storage.js';
 
@@ -27,7 +28,13 @@ export interface PrivateCloud {
 }
 
 export interface PrivateCloudOptions {
-  handlerEnv?: Record<string, string>;
+  /**
+   * Stack settings (lib/settings.ts), e.g. `{ sessionTtlSeconds: 3 }`: synthesized into the
+   * template the private gateway runs, so they reach the functions as on AWS.
+   */
+  settings?: SynthSettings;
+  /** Where the functions reach S3 (e.g. a fault proxy); default the shared RGW. */
+  functionS3Endpoint?: string;
   /** Keep DynamoDB Local's data here (survives restartDynamo()). */
   dynamoDataDir?: string;
   /** A fresh bucket of its own (`mpu-e2e-<name>-<random>`), deleted by stop(). */
@@ -66,7 +73,8 @@ export async function startPrivateCloud(opts: PrivateCloudOptions = {}): Promise
     bucket,
     endpointsFile: false,
     skipDependencyCheck: true,
-    ...(opts.handlerEnv ? { handlerEnv: opts.handlerEnv } : {}),
+    ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(opts.functionS3Endpoint ? { functionS3Endpoint: opts.functionS3Endpoint } : {}),
     ...(opts.dynamoDataDir ? { dynamoDataDir: opts.dynamoDataDir } : {}),
     ...(opts.log ? { log: opts.log } : {}),
   };
