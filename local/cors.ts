@@ -7,8 +7,31 @@
  * Pure functions, except applyBucketCors.
  */
 import { DeleteBucketCorsCommand, PutBucketCorsCommand, type CORSRule, type S3Client } from '@aws-sdk/client-s3';
-import { apiCors, type ApiCors } from '../lib/constructs/api-cors.js';
-import { bucketCors, type BucketCorsRule } from '../lib/constructs/bucket-cors.js';
+import { apiCors } from '../lib/constructs/api-cors.js';
+import { bucketCors } from '../lib/constructs/bucket-cors.js';
+
+/**
+ * The API's CORS: what lib/constructs/api-cors.ts ApiCors gives, and what the synthesized
+ * template's CorsConfiguration carries (template.ts DeployedApiCors) both fit.
+ */
+export interface ApiCorsLike {
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+type ApiCors = ApiCorsLike;
+
+/** One bucket CORS rule: lib/constructs/bucket-cors.ts BucketCorsRule, or the template's. */
+export interface BucketCorsRuleLike {
+  readonly allowedMethods: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
+}
+type BucketCorsRule = BucketCorsRuleLike;
 
 /** Both rules from the settings' origins, as the stack derives them. */
 export function corsFromOrigins(origins: readonly string[]): { api: ApiCors | undefined; bucket: BucketCorsRule[] | undefined } {
@@ -45,7 +68,7 @@ export function preflightAnswer(cors: ApiCors | undefined, method: string, heade
     .filter(Boolean);
   const ok =
     originAllowed(cors, origin) &&
-    (cors.allowMethods as string[]).includes(wanted) &&
+    cors.allowMethods.includes(wanted) &&
     asked.every((h) => cors.allowHeaders.includes('*') || cors.allowHeaders.includes(h));
   if (!ok) return { statusCode: 204, headers: [] };
   return {
@@ -81,7 +104,7 @@ export function toS3CorsRules(rules: readonly BucketCorsRule[]): CORSRule[] {
     AllowedOrigins: [...r.allowedOrigins],
     AllowedHeaders: [...r.allowedHeaders],
     ExposeHeaders: [...r.exposedHeaders],
-    MaxAgeSeconds: r.maxAgeSeconds,
+    ...(r.maxAgeSeconds !== undefined ? { MaxAgeSeconds: r.maxAgeSeconds } : {}),
   }));
 }
 

@@ -19,6 +19,7 @@ import type { Router } from '../lambdas/http/router.js';
 import { startControlServer } from './gateway-control.js';
 import { templateAuthorizer, templateRouter, type GatewaySpec } from './gateway-artifacts.js';
 import { GATEWAY_ENV, lambdaContext, startGatewayServer } from './gateway.js';
+import { GATEWAY_CORS_ENV, parseGatewayCors } from './cors.js';
 import { listeningLine, stampLine } from './gateway-log.js';
 import { startRuntime, type LambdaRuntime } from './runtime.js';
 import { localFunctionName } from './template-resolve.js';
@@ -45,8 +46,11 @@ let router: Router | undefined;
 let authorize: AuthorizeHook | undefined;
 let runtime: LambdaRuntime | undefined;
 let mode: string;
+// The template's CorsConfiguration, or from source the one cloud.ts derives from the settings.
+let cors = parseGatewayCors(process.env[GATEWAY_CORS_ENV]);
 if (specFile) {
   const spec = JSON.parse(readFileSync(specFile, 'utf8')) as GatewaySpec;
+  cors = spec.stack.apiCors ?? cors;
   runtime = startRuntime(
     {
       region: spec.region,
@@ -92,6 +96,7 @@ const gw = await startGatewayServer({
   ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
   ...(router ? { router } : {}),
   ...(authorize ? { authorize } : {}),
+  ...(cors ? { cors } : {}),
   region,
   log,
 });

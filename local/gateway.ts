@@ -23,6 +23,7 @@ import { withAuthorizerContext, type AuthorizeDecision, type AuthorizeHook } fro
 import { createRouter, type Router } from '../lambdas/http/router.js';
 import { GATEWAY_DEFAULTS, GATEWAY_ERRORS, newRequestId, toEvent, toHttpResponse, type HttpResponse } from './gateway-event.js';
 import { formatRequest } from './gateway-log.js';
+import { corsResponseHeaders, preflightAnswer, type ApiCorsLike } from './cors.js';
 import { answersHttp, assertRunning, startDaemon, waitFor, type Daemon } from './procs.js';
 
 export type { AuthorizeDecision, AuthorizeHook };
@@ -36,6 +37,8 @@ export interface GatewayServerOptions {
   maxBodyBytes?: number;
   integrationTimeoutMs?: number;
   region?: string;
+  /** The API's CorsConfiguration (local/cors.ts): preflights answered, CORS headers added. */
+  cors?: ApiCorsLike;
   /** One line per request (gateway-log.ts formatRequest) and per handler failure. */
   log?: (line: string) => void;
 }
@@ -124,9 +127,15 @@ export function gatewayListener(opts: GatewayServerOptions = {}): (req: Incoming
   return (req, res) => {
     const started = Date.now();
     const done = (r: HttpResponse, requestId: string, extra?: Array<[string, string]>) => {
-      send(res, r, requestId, extra);
+      send(res, r, requestId, [...(extra ?? []), ...corsResponseHeaders(opts.cors, req.headers.origin)]);
       log(formatRequest({ method: req.method ?? 'GET', url: req.url ?? '/', status: r.statusCode, ms: Date.now() - started, requestId }));
     };
+    // API Gateway answers a preflight itself, before routes and authorizer.
+    const preflight = preflightAnswer(opts.cors, req.method ?? 'GET', req.headers);
+    if (preflight) {
+      req.resume();
+      return done({ ...preflight, body: Buffer.alloc(0) }, newRequestId());
+    }
     void (async () => {
       let body: Buffer;
       try {
