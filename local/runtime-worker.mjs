@@ -27,18 +27,18 @@ try {
   const mod = await import(pathToFileURL(modulePath).href);
   fn = mod[exportName];
   if (typeof fn !== 'function') throw new Error(`Runtime.HandlerNotFound: ${handler} is undefined or not exported`);
+  parentPort.postMessage({ type: 'ready', initMs: Math.round(performance.now() - t0) });
 } catch (e) {
+  // The parent ends this environment; without a message listener the worker exits by itself too.
   parentPort.postMessage({ type: 'init-error', error: serialize(e) });
-  // Lambda reports an init failure on every invocation until the environment is replaced.
-  await new Promise(() => undefined);
+  fn = undefined;
 }
-parentPort.postMessage({ type: 'ready', initMs: Math.round(performance.now() - t0) });
 
 function serialize(e) {
   return e instanceof Error ? { name: e.name, message: e.message, stack: e.stack ?? '' } : { name: 'Error', message: String(e), stack: '' };
 }
 
-parentPort.on('message', (msg) => {
+if (fn) parentPort.on('message', (msg) => {
   if (msg.type !== 'invoke') return;
   const c = msg.context;
   const context = {
