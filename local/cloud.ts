@@ -34,6 +34,7 @@ import { LOCAL_ACCOUNT_ID, type DeployedStack } from './template.js';
 import { readDeployedStack, type CfnTemplate } from './template-reader.js';
 import { localFunctionName } from './template-resolve.js';
 import { GATEWAY_LOG_FILE } from './gateway-log.js';
+import { applyBucketCors, corsFromOrigins, corsGatewayEnv } from './cors.js';
 import { jwtGatewayEnv, type LocalJwtAuth } from './jwt/gateway-env.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
 import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
@@ -294,12 +295,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     const handlerEnv = artifacts ? artifacts.sweeperEnv : handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
     const controlPort = artifacts ? await freePort() : undefined;
+    const fromSourceCors = corsFromOrigins(options.corsAllowedOrigins ?? []);
     const startGw = async () => {
       const t1 = Date.now();
       gateway = await startGatewayProcess({
         port: gatewayPort,
         // With the artifacts the gateway process needs no handler environment: each function gets its own.
-        env: { ...baseEnv(), ...(artifacts ? { AWS_REGION: region } : handlerEnv), ...jwtGatewayEnv(options.jwtAuth) },
+        env: { ...baseEnv(), ...(artifacts ? { AWS_REGION: region } : handlerEnv), ...jwtGatewayEnv(options.jwtAuth), ...corsGatewayEnv(fromSourceCors.api) },
         ...(specFile ? { specFile } : {}),
         ...(controlPort !== undefined ? { controlPort } : {}),
         logFile: join(dir, GATEWAY_LOG_FILE),
@@ -323,7 +325,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const t = Date.now();
     const settled = await Promise.allSettled([
       Promise.all([
-        ensureBucket(s3Client, bucket),
+        // The bucket's CORS as the stack declares it (template, or from source the same rule).
+        ensureBucket(s3Client, bucket).then(() => applyBucketCors(s3Client, bucket, artifacts ? artifacts.spec.stack.bucketCors : fromSourceCors.bucket)),
         ensureSessionTable(dbClient, table),
         ensureTokensTable(dbClient, tokensTable).then(() => tokens.create(defaultToken)),
       ]).then(() => {

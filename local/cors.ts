@@ -6,7 +6,7 @@
  * - the bucket's, from lib/constructs/bucket-cors.ts, applied to Ceph RGW with PutBucketCors.
  * Pure functions, except applyBucketCors.
  */
-import { DeleteBucketCorsCommand, PutBucketCorsCommand, type CORSRule, type S3Client } from '@aws-sdk/client-s3';
+import { PutBucketCorsCommand, type CORSRule, type S3Client } from '@aws-sdk/client-s3';
 import { apiCors } from '../lib/constructs/api-cors.js';
 import { bucketCors } from '../lib/constructs/bucket-cors.js';
 
@@ -108,17 +108,22 @@ export function toS3CorsRules(rules: readonly BucketCorsRule[]): CORSRule[] {
   }));
 }
 
-/** Sets (or, without rules, removes) the bucket's CORS configuration on RGW. */
+/**
+ * Sets the bucket's CORS configuration on RGW. Without rules nothing is sent: a new bucket has
+ * none, and a stack without origins declares none.
+ */
 export async function applyBucketCors(s3: S3Client, bucket: string, rules: readonly BucketCorsRule[] | undefined): Promise<void> {
-  if (!rules || rules.length === 0) {
-    await s3.send(new DeleteBucketCorsCommand({ Bucket: bucket }));
-    return;
-  }
+  if (!rules || rules.length === 0) return;
   await s3.send(new PutBucketCorsCommand({ Bucket: bucket, CORSConfiguration: { CORSRules: toS3CorsRules(rules) } }));
 }
 
 /** The gateway child process gets its CORS configuration through this variable (JSON of an ApiCors). */
 export const GATEWAY_CORS_ENV = 'MPU_GATEWAY_CORS';
+
+/** The gateway process's environment for `cors` (none without). */
+export function corsGatewayEnv(cors: ApiCorsLike | undefined): Record<string, string> {
+  return cors ? { [GATEWAY_CORS_ENV]: JSON.stringify(cors) } : {};
+}
 
 export function parseGatewayCors(json: string | undefined): ApiCors | undefined {
   if (!json) return undefined;
