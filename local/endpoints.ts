@@ -20,6 +20,8 @@ export interface LocalEndpoints {
   tokens_table: string;
   /** Bearer token of the default owner (`local-user`), created at start. */
   token?: string;
+  /** The browser example pages (`npm run local` only; web-server.ts). */
+  web_url?: string;
 }
 
 const REQUIRED = [
@@ -43,6 +45,7 @@ export function writeEndpointsFile(path: string, e: LocalEndpoints): void {
   const out: Record<string, string> = {};
   for (const k of REQUIRED) out[k] = e[k];
   if (e.token !== undefined) out.token = e.token;
+  if (e.web_url !== undefined) out.web_url = e.web_url;
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(out, null, 2)}\n`, { mode: 0o600 });
   renameSync(tmp, path);

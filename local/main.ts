@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 import { checkDependencies, formatProblems } from './deps.js';
 import { CLOUD_DEFAULTS, startLocalCloud, type LocalCloud } from './cloud.js';
 import { CEPH_DEFAULTS } from './ceph.js';
+import { writeEndpointsFile } from './endpoints.js';
+import { WEB_DEFAULT_PORT, freeWebPort, startWebServer, webOrigin } from './web-server.js';
 import { parseSize } from '../client/index.js';
 
 const USAGE = `Usage: npm run local -- [options]
@@ -24,6 +26,8 @@ const USAGE = `Usage: npm run local -- [options]
                             Default 0: a revoked token is refused at once.
   --cors-origin <url>       A browser origin allowed by the API's and the bucket's CORS (repeatable);
                             synthesized into the stack like -c corsAllowedOrigins.
+  --web-port <port>         Port of the example pages (http://localhost:<port>, allowed by CORS).
+                            Default 8790 (a fixed origin keeps the synthesized stack cached), else a free one.
   --from-source             Run the handler sources in the gateway process (development) instead
                             of the synthesized stack's bundles (the default, as deployed).
   --lifeline                Exit when stdin closes (for supervising processes).
@@ -52,6 +56,7 @@ async function main(): Promise<number> {
       owner: { type: 'string' },
       'auth-cache-ttl': { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
+      'web-port': { type: 'string' },
       'from-source': { type: 'boolean' },
       lifeline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -99,6 +104,8 @@ async function main(): Promise<number> {
     process.stdin.resume();
   }
 
+  // The example pages' origin is allowed by the API's and the bucket's CORS (local/web-server.ts).
+  const webPort = await freeWebPort(values['web-port'] ? Number(values['web-port']) : WEB_DEFAULT_PORT);
   const cloud = await startLocalCloud({
     ...(values['min-part-size'] ? { minPartSize: parseSize(values['min-part-size']) } : {}),
     ...(values['memstore-bytes'] ? { memstoreBytes: parseSize(values['memstore-bytes']) } : {}),
@@ -111,7 +118,7 @@ async function main(): Promise<number> {
     ...(values['tokens-table'] ? { tokensTable: values['tokens-table'] } : {}),
     ...(values.owner ? { defaultOwner: values.owner } : {}),
     ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
-    ...(values['cors-origin']?.length ? { corsAllowedOrigins: values['cors-origin'] } : {}),
+    corsAllowedOrigins: [webOrigin(webPort), ...(values['cors-origin'] ?? [])],
     ...(values['from-source'] ? { fromSource: true } : {}),
     skipDependencyCheck: true,
     log,
@@ -122,11 +129,15 @@ async function main(): Promise<number> {
     return 130;
   }
 
+  const web = await startWebServer({ port: webPort, config: { api_url: cloud.endpoints.api_url, token: cloud.endpoints.token }, log });
+  cloud.endpoints.web_url = web.url;
+  if (cloud.endpointsFile) writeEndpointsFile(cloud.endpointsFile, cloud.endpoints);
   const e = cloud.endpoints;
   console.log(`
 Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and deletes everything.
 
   API (gateway)   ${e.api_url}   ${cloud.synth ? `stack ${cloud.synth.stackName} from ${cloud.synth.dir}${cloud.synth.cached ? ' (cached)' : ''}` : 'handlers from source'}
+  Web pages       ${web.url}/upload.html  ${web.url}/uppy.html
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
   DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
   API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; npm run -s admin -- token create --owner NAME makes more)

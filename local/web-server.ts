@@ -52,13 +52,24 @@ export function buildWebPages(out: string): void {
   if (r.status !== 0) throw new Error(`web build failed (exit ${r.status ?? r.signal})`);
 }
 
-/** A free port on 127.0.0.1, known before the server starts: the API's CORS must name the origin first. */
-export async function freeWebPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+/** The pages' default port: a fixed origin keeps the stack's CORS settings, hence its synth cache, stable. */
+export const WEB_DEFAULT_PORT = 8790;
+
+/**
+ * A port on 127.0.0.1 known before the server starts (the API's CORS must name the origin
+ * first): `preferred` if free, else any free one.
+ */
+export async function freeWebPort(preferred?: number): Promise<number> {
+  const tryPort = (port: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen({ host: '127.0.0.1', port }, () => {
+        const got = (s.address() as AddressInfo).port;
+        s.close(() => resolve(got));
+      });
+    });
+  return (preferred !== undefined ? await tryPort(preferred) : undefined) ?? (await tryPort(0))!;
 }
 
 export function webOrigin(port: number): string {
