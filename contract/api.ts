@@ -43,8 +43,8 @@ export const completeRequestSchema = z.strictObject({
     .array(z.strictObject({ part_number: z.number().int().positive(), etag: z.string().min(1) }))
     .optional(),
   /**
-   * A session without `file_size` (a stream): how many parts make the object, 1..N. Needed when
-   * `parts` is not sent (10,000 ETags do not fit the 64 KiB body limit).
+   * A session without `file_size` (a stream): how many parts make the object, 1..N. Without it
+   * (and without `parts`), N is the highest part number storage holds.
    */
   total_parts: z.number().int().positive().optional(),
 });

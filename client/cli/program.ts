@@ -3,6 +3,7 @@
  * (client/index.ts); this maps flags to options, events to lines, errors to exit codes.
  */
 import { statSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { StatusResponse } from '../../contract/api.js';
 import type { UploadEvent, UploadResult } from '../index.js';
@@ -19,6 +20,8 @@ const views = () => import('./progress-view.js');
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
+  /** `mpu upload -` reads it (process.stdin in real use). */
+  stdin?: AsyncIterable<Uint8Array>;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
   env: Env;
   cwd: string;
@@ -51,6 +54,13 @@ export interface UploadFlags extends GlobalFlags {
   /** false with --no-state. */
   state: boolean;
   stateDir?: string;
+  /** Directories: globs over the relative path; links followed or not. */
+  include: string[];
+  exclude: string[];
+  followSymlinks?: boolean;
+  /** `-` (standard input): the object's name, and the size the part size must fit. */
+  name?: string;
+  expectedSize?: number;
 }
 
 interface ListFlags {
@@ -111,7 +121,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     program
       .command('upload')
       .description('upload files (or resume an interrupted upload)')
-      .argument('<files...>', 'files to upload')
+      .argument('<paths...>', 'files, directories (every regular file below, kept as relative paths), or - for standard input')
       .addOption(new Option('--chunk-size <size>', 'part size, e.g. 8MiB, 8MB, 8388608 (default: 5MiB, raised to the smallest whole MiB that keeps the file within 10,000 parts)').argParser(sizeArg))
       .addOption(new Option('-c, --concurrency <n>', 'parts in flight at once').argParser(intArg(1, 64)).default(4))
       .option('--resume <session_id>', 'continue this session: send only the parts storage lacks')
@@ -122,9 +132,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .option('--content-type <type>', 'Content-Type of the stored object')
       .option('--no-progress', 'no progress display')
       .option('--state-dir <dir>', 'where interrupted uploads are remembered (default: $MPU_STATE_DIR, ~/.local/state/mpu)')
-      .option('--no-state', 'do not remember or automatically resume uploads'),
-  ).action(async (files: string[], flags: UploadFlags) => {
-    exitCode = await uploadCommand(files, flags, io);
+      .option('--no-state', 'do not remember or automatically resume uploads')
+      .addOption(new Option('--include <glob>', 'directories: upload only files matching (repeatable; no "/" in the glob: matches the base name)').argParser(collect).default([]))
+      .addOption(new Option('--exclude <glob>', 'directories: skip files matching (repeatable; wins over --include)').argParser(collect).default([]))
+      .option('--follow-symlinks', 'directories: follow symbolic links (default: links are skipped and reported)')
+      .option('--name <name>', 'with -: the object name for standard input')
+      .addOption(new Option('--expected-size <size>', 'with -: about how big the input is; the part size fits it in 10,000 parts (default 100GiB)').argParser(sizeArg)),
+  ).action(async (paths: string[], flags: UploadFlags) => {
+    exitCode = await dispatchUpload(paths, flags, io);
   });
 
   common(program.command('status').description('show a session as storage sees it').argument('<session_id>')).action(
@@ -194,6 +209,147 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return e.exitCode;
   }
   return exitCode;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `mpu upload`: standard input, a directory run, or the files one after another. */
+async function dispatchUpload(paths: string[], flags: UploadFlags, io: CliIo): Promise<number> {
+  const usage = (msg: string) => {
+    io.stderr.write(`mpu: ${msg}\n`);
+    return EXIT.usage;
+  };
+  if (paths.includes('-')) {
+    if (paths.length !== 1) return usage('- (standard input) cannot be combined with other paths');
+    if (!flags.name) return usage('uploading standard input needs --name NAME (the object name)');
+    if (flags.resume) return usage('standard input cannot be resumed (--resume)');
+    return stdinUpload(flags, io);
+  }
+  if (flags.name || flags.expectedSize !== undefined) return usage('--name and --expected-size apply to - (standard input) only');
+  const kinds = await Promise.all(paths.map((p) => stat(p).then((s) => s.isDirectory(), () => false)));
+  if (kinds.some(Boolean)) {
+    if (flags.resume) return usage('--resume takes exactly one file, not a directory');
+    return directoryUpload(paths, flags, io);
+  }
+  if (flags.include.length > 0 || flags.exclude.length > 0 || flags.followSymlinks) {
+    return usage('--include, --exclude and --follow-symlinks apply to directories');
+  }
+  return uploadCommand(paths, flags, io);
+}
+
+/** Ctrl-C for runs that stop as a whole: the first stops new work, the second quits now. */
+function interruptible(io: CliIo, say: (line: string) => void): { signal: AbortSignal; off: () => void } {
+  const stop = new AbortController();
+  let interrupts = 0;
+  const off = io.onSignal?.(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      say('mpu: stopping: finishing work in flight (Ctrl-C again to quit now)');
+      stop.abort();
+      return;
+    }
+    (io.exit ?? process.exit)(EXIT.interrupted);
+  });
+  return { signal: stop.signal, off: off ?? (() => undefined) };
+}
+
+async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
+  let api;
+  try {
+    api = resolveApi(flags, io.env, io.cwd);
+  } catch (err) {
+    const e = toMpuError(err);
+    io.stderr.write(`mpu: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const { stdinCommand } = await import('./stdin-command.js');
+  const { signal, off } = interruptible(io, (l) => io.stderr.write(`${l}\n`));
+  try {
+    return await stdinCommand({
+      input: io.stdin ?? process.stdin,
+      name: flags.name!,
+      apiUrl: api.apiUrl,
+      ...(api.token ? { token: api.token } : {}),
+      concurrency: flags.concurrency,
+      ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
+      ...(flags.expectedSize !== undefined ? { expectedSize: flags.expectedSize } : {}),
+      ...(flags.contentType ? { contentType: flags.contentType } : {}),
+      ...(flags.retries ? { retry: { maxAttempts: flags.retries } } : {}),
+      ...(flags.stallTimeout ? { stallTimeoutMs: flags.stallTimeout * 1000 } : {}),
+      signal,
+      json: flags.json === true,
+      quiet: flags.quiet === true,
+      verbose: flags.verbose === true,
+      progress: flags.progress,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      errorJson,
+    });
+  } finally {
+    off();
+  }
+}
+
+async function directoryUpload(paths: string[], flags: UploadFlags, io: CliIo): Promise<number> {
+  let api;
+  try {
+    api = resolveApi(flags, io.env, io.cwd);
+  } catch (err) {
+    const e = toMpuError(err);
+    io.stderr.write(`mpu: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const stateDir = flags.state ? (flags.stateDir ?? stateDirPath(io.env)) : undefined;
+  if (flags.restart && !stateDir) {
+    io.stderr.write('mpu: --restart needs the state directory (drop --no-state)\n');
+    return EXIT.usage;
+  }
+  const [{ upload, createPool }, { treeCommand }] = await Promise.all([library(), import('./tree-command.js')]);
+  let say = (l: string): void => void io.stderr.write(`${l}\n`);
+  const { signal, off } = interruptible(io, (l) => say(l));
+  // One keep-alive pool for the run: as many connections as parts may be in flight, and the API's.
+  const pool = createPool({ connections: flags.concurrency + 2 });
+  try {
+    return await treeCommand({
+      paths,
+      include: flags.include,
+      exclude: flags.exclude,
+      followSymlinks: flags.followSymlinks === true,
+      budget: flags.concurrency,
+      ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
+      ...(stateDir ? { stateDir } : {}),
+      restart: flags.restart === true,
+      apiUrl: api.apiUrl,
+      json: flags.json === true,
+      quiet: flags.quiet === true,
+      verbose: flags.verbose === true,
+      progress: flags.progress,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      signal,
+      errorJson,
+      onView: (view) => {
+        say = (l) => view.log(l);
+      },
+      uploadFile: (f) =>
+        upload({
+          ...f,
+          pool,
+          apiUrl: api.apiUrl,
+          token: api.token,
+          contentType: flags.contentType,
+          ...(flags.retries ? { retry: { maxAttempts: flags.retries } } : {}),
+          ...(flags.stallTimeout ? { stallTimeoutMs: flags.stallTimeout * 1000 } : {}),
+          ...(flags.limitRate ? { rateLimit: flags.limitRate } : {}),
+          ...(stateDir ? { stateDir, restart: flags.restart === true } : {}),
+        }),
+    });
+  } finally {
+    off();
+    await pool.close();
+  }
 }
 
 /** Runs a simple command; prints a failure as one line (and a JSON object with --json). */

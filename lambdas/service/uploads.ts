@@ -352,14 +352,14 @@ function planOf(session: SessionRecord): PartPlan {
 }
 
 /**
- * A stream's size at complete: `total_parts` (or the highest part number of `parts`) full parts
- * but the last, as storage holds them, within the stack's maximum object size.
+ * A stream's size at complete: parts 1..N, full but the last, as storage holds them, within the
+ * stack's maximum object size. N is `total_parts`, else the highest part number of `parts`, else
+ * the highest part storage holds (a client sends only the parts it read, so storage's are the
+ * stream; the client checks the object's ETag against its own digests).
  */
 function sizeStream(deps: Deps, session: SessionRecord, stored: readonly UploadedPart[], req: CompleteRequest): Sized {
-  const total = req.total_parts ?? (req.parts && req.parts.length > 0 ? Math.max(...req.parts.map((p) => p.part_number)) : undefined);
-  if (total === undefined) {
-    throw new ApiError('validation_error', 'this session has no file_size: complete needs total_parts (or the parts list)');
-  }
+  const highest = (numbers: number[]) => numbers.reduce((a, b) => Math.max(a, b), 0);
+  const total = req.total_parts ?? (req.parts && req.parts.length > 0 ? highest(req.parts.map((p) => p.part_number)) : Math.max(1, highest(stored.map((p) => p.part_number))));
   const sizes = new Map(stored.map((p) => [p.part_number, p.size]));
   const plan = checkStreamParts(total, session.chunk_size, sizes, { maxFileSize: deps.config.maxFileSize });
   return { file_size: plan.fileSize, total_parts: plan.totalParts };

@@ -141,12 +141,34 @@ describe('stream sessions (init without file_size)', () => {
     expect(bodyOf(res)).toMatchObject({ file_size: null, total_parts: null, completed_parts: [1], bytes_uploaded: 5 * MiB });
   });
 
-  test('complete without total_parts or parts is a 400', async () => {
+  test('complete without total_parts or parts takes the parts storage holds, and refuses a gap', async () => {
     ddb.on(GetCommand).resolves({ Item: streamSession() });
-    s3.on(ListPartsCommand).resolves({ Parts: [{ PartNumber: 1, Size: 3, ETag: '"a"' }] });
-    const res = await complete(event('POST', {}, SID));
-    expect(res.statusCode).toBe(400);
+    s3.on(ListPartsCommand).resolves({ Parts: [{ PartNumber: 1, Size: 5 * MiB, ETag: '"a"' }, { PartNumber: 3, Size: 3, ETag: '"c"' }] });
+    const gap = await complete(event('POST', {}, SID));
+    expect(bodyOf(gap)).toMatchObject({ error: 'missing_parts', missing_parts: [2] });
     expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+
+    s3.on(ListPartsCommand).resolves({ Parts: [{ PartNumber: 1, Size: 5 * MiB, ETag: '"a"' }, { PartNumber: 2, Size: 3, ETag: '"b"' }] });
+    ddb.on(UpdateCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+    s3.on(CompleteMultipartUploadCommand).resolves({ ETag: '"e-2"' });
+    const res = await complete(event('POST', {}, SID));
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ size: 5 * MiB + 3 });
+  });
+
+  test('complete with the parts list checks each ETag against storage before assembling', async () => {
+    ddb.on(GetCommand).resolves({ Item: streamSession() });
+    s3.on(ListPartsCommand).resolves({ Parts: [{ PartNumber: 1, Size: 5 * MiB, ETag: '"a"' }, { PartNumber: 2, Size: 3, ETag: '"b"' }] });
+    const res = await complete(event('POST', { parts: [{ part_number: 1, etag: '"a"' }, { part_number: 2, etag: '"x"' }] }, SID));
+    expect(bodyOf(res)).toMatchObject({ error: 'part_mismatch', mismatched_parts: [2] });
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  test('a stream with nothing stored: part 1 is missing', async () => {
+    ddb.on(GetCommand).resolves({ Item: streamSession() });
+    s3.on(ListPartsCommand).resolves({ Parts: [] });
+    expect(bodyOf(await complete(event('POST', {}, SID)))).toMatchObject({ error: 'missing_parts', missing_parts: [1] });
   });
 
   test('complete with total_parts sizes the object from storage and records the size', async () => {
