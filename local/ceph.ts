@@ -37,6 +37,8 @@ export interface CephCluster {
   readonly daemons: readonly Daemon[];
   /** Milliseconds start took. */
   readonly startMs: number;
+  /** RGW's log: one `beast:` line per request, with the user (local/iam/s3-calls.ts reads it). */
+  readonly rgwLogFile: string;
   stop(): Promise<void>;
 }
 
@@ -251,6 +253,8 @@ export async function startCeph(options: CephOptions = {}): Promise<CephCluster>
     const quotaBytes = Math.floor(memstoreBytes * 0.75);
     await admin('quota', 'set', '--quota-scope=bucket', '--uid', 'mpu-local', '--max-size', String(quotaBytes));
     await admin('quota', 'enable', '--quota-scope=bucket', '--uid', 'mpu-local');
+    // The admin creates one user per function through RGW's Admin Ops API (local/iam/rgw-users.ts).
+    await admin('caps', 'add', '--uid', 'mpu-local', '--caps', 'users=*');
     const startMs = Date.now() - t0;
     log(`ceph: RGW ready at ${endpoint} in ${startMs} ms`);
 
@@ -262,6 +266,7 @@ export async function startCeph(options: CephOptions = {}): Promise<CephCluster>
       dir,
       daemons,
       startMs,
+      rgwLogFile: join(dir, 'log', `ceph-${RGW_NAME}.log`),
       async stop() {
         if (stopped) return;
         stopped = true;

@@ -80,11 +80,12 @@ function canonicalQuery(query: string): string {
     .join('&');
 }
 
-/** Non-S3 services encode each path segment twice (the SDK's `uriEscapePath`). */
-function canonicalPath(path: string): string {
+/** Each path segment encoded once for S3, twice for every other service (the SDK's `uriEscapePath`). */
+function canonicalPath(path: string, service: string): string {
+  const once = (seg: string) => uriEncode(decodeURIComponent(seg));
   return path
     .split('/')
-    .map((seg) => uriEncode(uriEncode(decodeURIComponent(seg))))
+    .map((seg) => (service === 's3' ? once(seg) : uriEncode(once(seg))))
     .join('/');
 }
 
@@ -101,7 +102,7 @@ export function expectedSignature(req: SignedRequest, auth: SigV4Authorization, 
   const names = [...auth.signedHeaders].map((h) => h.toLowerCase()).sort();
   const canonicalHeaders = names.map((h) => `${h}:${headerValue(req.headers[h])}\n`).join('');
   const payloadHash = headerValue(req.headers['x-amz-content-sha256']) || sha256(req.body);
-  const canonicalRequest = [req.method.toUpperCase(), canonicalPath(path), canonicalQuery(query), canonicalHeaders, names.join(';'), payloadHash].join('\n');
+  const canonicalRequest = [req.method.toUpperCase(), canonicalPath(path, auth.service), canonicalQuery(query), canonicalHeaders, names.join(';'), payloadHash].join('\n');
   const amzDate = headerValue(req.headers['x-amz-date']);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
   const stringToSign = [SIGV4_ALGORITHM, amzDate, scope, sha256(canonicalRequest)].join('\n');
@@ -118,4 +119,34 @@ export function signatureMatches(req: SignedRequest, auth: SigV4Authorization, s
   const expected = Buffer.from(expectedSignature(req, auth, secretAccessKey), 'utf8');
   const given = Buffer.from(auth.signature, 'utf8');
   return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/**
+ * Signs a request in place (headers `host`, `x-amz-date`, `x-amz-content-sha256`,
+ * `authorization`): for the few admin calls the local cloud makes itself (RGW's admin API).
+ */
+export function signRequest(
+  req: { method: string; url: string; host: string; headers: Record<string, string>; body: Buffer },
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  scope: { region: string; service: string },
+  now = new Date(),
+): Record<string, string> {
+  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const headers: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), v])),
+    host: req.host,
+    'x-amz-date': amzDate,
+    'x-amz-content-sha256': sha256(req.body),
+  };
+  const auth: SigV4Authorization = {
+    accessKeyId: credentials.accessKeyId,
+    date: amzDate.slice(0, 8),
+    region: scope.region,
+    service: scope.service,
+    signedHeaders: Object.keys(headers).sort(),
+    signature: '',
+  };
+  const signature = expectedSignature({ method: req.method, url: req.url, headers, body: req.body }, auth, credentials.secretAccessKey);
+  const credential = `${auth.accessKeyId}/${auth.date}/${auth.region}/${auth.service}/aws4_request`;
+  return { ...headers, authorization: `${SIGV4_ALGORITHM} Credential=${credential}, SignedHeaders=${auth.signedHeaders.join(';')}, Signature=${signature}` };
 }

@@ -84,7 +84,12 @@ test('an allowed call is forwarded unchanged and recorded', async () => {
 });
 
 test('a call the policy does not allow: AccessDeniedException in DynamoDB words, nothing forwarded', async () => {
-  const err = await as('sweep').send(get('sessions')).catch((e: unknown) => e as Error & { $metadata: { httpStatusCode: number } });
+  const err = (await as('sweep')
+    .send(get('sessions'))
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { $metadata: { httpStatusCode: number } };
   expect(err).toMatchObject({ name: 'AccessDeniedException' });
   expect(err.$metadata.httpStatusCode).toBe(400);
   expect(err.message).toBe(
