@@ -13,7 +13,6 @@
  *
  * Pure: no I/O.
  */
-import type { FunctionIdentity } from './identities.js';
 import type { PolicyStatement } from './policy.js';
 
 /** A grant RGW's bucket policy cannot express faithfully: the local cloud refuses to start. */
@@ -68,7 +67,7 @@ function bucketResources(resources: readonly string[], bucket: string, where: st
 /** Sid: letters and digits only (RGW and S3 reject others). */
 const sid = (functionId: string, i: number) => `${functionId.replace(/[^A-Za-z0-9]/g, '')}${i}`;
 
-export function bucketPolicy(identities: readonly Pick<FunctionIdentity, 'functionId' | 'rgwUid' | 'policy'>[], bucket: string): BucketPolicyDocument | undefined {
+export function bucketPolicy(identities: readonly { functionId: string; rgwUid: string; policy: readonly PolicyStatement[] }[], bucket: string): BucketPolicyDocument | undefined {
   const statements: BucketPolicyStatement[] = [];
   for (const identity of identities) {
     identity.policy.forEach((s: PolicyStatement, i) => {

@@ -10,7 +10,7 @@
  *   (s3-calls.ts) on `flush()`/`stop()`. Both go to `callLogFile` (JSON lines) for the
  *   least-privilege report (report.ts) written after the e2e suite.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeleteBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DeployedFunction } from '../template.js';
@@ -21,6 +21,19 @@ import { createRgwUsers, removeRgwUsers, type RgwAdmin } from './rgw-users.js';
 import { s3CallsFromLog, type S3CallRecord } from './s3-calls.js';
 
 export type CallRecord = DynamoCallRecord | S3CallRecord;
+
+/** One line of the call log: each function's grants first, then its calls as they are seen. */
+export type CallLogEntry =
+  | { type: 'function'; functionId: string; logicalId: string; policy: DeployedFunction['policy'] }
+  | ({ type: 'call' } & CallRecord);
+
+/** Where the call log of a cloud described by `endpointsFile` goes: next to it, one per cloud. */
+export function callLogFileFor(endpointsFile: string): string {
+  return `${endpointsFile.replace(/\.json$/, '')}.iam-calls.jsonl`;
+}
+
+/** RGW's log is read this often for S3 calls, so a report on a cloud that keeps running is current. */
+const S3_FLUSH_INTERVAL_MS = 5000;
 
 export interface ProvisionIamOptions {
   functions: readonly Pick<DeployedFunction, 'id' | 'logicalId' | 'policy'>[];
@@ -51,7 +64,7 @@ export interface IamEnforcement {
   readonly bucketPolicy: BucketPolicyDocument | undefined;
   readonly timings: Readonly<Record<string, number>>;
   dynamoCalls(): readonly DynamoCallRecord[];
-  /** The S3 calls of these functions so far (reads RGW's log now). */
+  /** The S3 calls of these functions so far (reads what is new in RGW's log now, and logs it). */
   s3Calls(): S3CallRecord[];
   /** Appends the S3 calls not yet written to the call log. */
   flush(): void;
@@ -86,10 +99,16 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
   const policy = bucketPolicy(identities, o.bucket);
   const admin: RgwAdmin = { ...o.s3, region: o.region };
   const log = o.log ?? (() => undefined);
-  const writeCall = (r: CallRecord) => {
-    if (o.callLogFile) appendFileSync(o.callLogFile, `${JSON.stringify(r)}\n`);
+  const writeEntries = (entries: CallLogEntry[]) => {
+    if (o.callLogFile && entries.length > 0) appendFileSync(o.callLogFile, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
   };
-  if (o.callLogFile) mkdirSync(dirname(o.callLogFile), { recursive: true });
+  const writeCall = (r: CallRecord) => writeEntries([{ type: 'call', ...r }]);
+  if (o.callLogFile) {
+    mkdirSync(dirname(o.callLogFile), { recursive: true });
+    // A new cloud, a new log: the report is about this cloud's run only.
+    writeFileSync(o.callLogFile, '');
+    writeEntries(identities.map((i) => ({ type: 'function' as const, functionId: i.functionId, logicalId: i.logicalId, policy: [...i.policy] })));
+  }
 
   let t = Date.now();
   await createRgwUsers(admin, identities);
@@ -121,23 +140,38 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
   log(`iam: ${identities.length} function identities, RGW users + bucket policy (${policy?.Statement.length ?? 0} statements), DynamoDB front at ${front.endpoint}`);
 
   const users = new Map(identities.map((i) => [i.rgwUid, i.functionId]));
-  const s3Calls = (): S3CallRecord[] => {
+  // RGW's log only grows while it runs: read what is new since the last read (a large-file test
+  // writes one line per part), up to the last complete line.
+  const s3Seen: S3CallRecord[] = [];
+  let offset = 0;
+  const readNewS3Calls = (): S3CallRecord[] => {
     if (!o.rgwLogFile) return [];
-    let text: string;
+    let fd: number;
     try {
-      text = readFileSync(o.rgwLogFile, 'utf8');
+      fd = openSync(o.rgwLogFile, 'r');
     } catch {
       return [];
     }
-    return s3CallsFromLog(text, users);
+    try {
+      const size = fstatSync(fd).size;
+      if (size <= offset) return [];
+      const buf = Buffer.alloc(size - offset);
+      const n = readSync(fd, buf, 0, buf.length, offset);
+      const end = buf.subarray(0, n).lastIndexOf(0x0a);
+      if (end < 0) return [];
+      offset += end + 1;
+      const fresh = s3CallsFromLog(buf.subarray(0, end).toString('utf8'), users);
+      s3Seen.push(...fresh);
+      return fresh;
+    } finally {
+      closeSync(fd);
+    }
   };
-  let written = 0;
   const flush = () => {
-    const calls = s3Calls();
-    // RGW's log only grows while the cloud runs: the first `written` records went out already.
-    for (const r of calls.slice(written)) writeCall(r);
-    written = calls.length;
+    for (const r of readNewS3Calls()) writeCall(r);
   };
+  const timer = o.callLogFile && o.rgwLogFile ? setInterval(flush, S3_FLUSH_INTERVAL_MS) : undefined;
+  timer?.unref();
   let stopped = false;
   return {
     credentials: Object.fromEntries(identities.map((i) => [i.functionId, { accessKeyId: i.accessKeyId, secretAccessKey: i.secretAccessKey }])),
@@ -146,11 +180,15 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
     bucketPolicy: policy,
     timings,
     dynamoCalls: () => dynamoCalls,
-    s3Calls,
+    s3Calls: () => {
+      flush();
+      return [...s3Seen];
+    },
     flush,
     async stop() {
       if (stopped) return;
       stopped = true;
+      if (timer) clearInterval(timer);
       flush();
       await front.stop();
       if (o.removeUsersOnStop) await removeRgwUsers(admin, identities);
