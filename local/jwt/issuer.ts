@@ -8,6 +8,7 @@
  *
  * It is a test fixture, not an identity provider: no login, no token endpoint, keys in memory.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
@@ -15,6 +16,12 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type Crypt
 export interface LocalIssuerOptions {
   /** Default: a free port. */
   port?: number;
+  /**
+   * With `port`: take a free port instead when that one is in use. The issuer URL is baked into
+   * the synthesized template (`jwtIssuer`), so a port that stays the same across runs lets the
+   * local cloud reuse its cached synth (preferredIssuerPort()).
+   */
+  portFallback?: boolean;
   /** `aud` of minted tokens unless mint() names one. Default `mpu-local`. */
   audience?: string;
 }
@@ -52,6 +59,14 @@ export interface LocalIssuer {
   /** A new signing key (returns its kid); the old stays published unless `retireOld`. */
   rotate(o?: { retireOld?: boolean }): Promise<string>;
   close(): Promise<void>;
+}
+
+/**
+ * A port for the issuer that is the same on every run for the same `seed` (e.g. the project
+ * directory), below Linux's ephemeral range so the system does not hand it out to others.
+ */
+export function preferredIssuerPort(seed: string): number {
+  return 20_000 + (createHash('sha256').update(seed).digest().readUInt16BE(0) % 10_000);
 }
 
 interface IssuerKey {
@@ -99,13 +114,20 @@ export async function startLocalIssuer(opts: LocalIssuerOptions = {}): Promise<L
     }
     return json(404, { error: 'not found' });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: opts.port ?? 0 }, () => {
-      server.off('error', reject);
-      resolve();
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  try {
+    await listen(opts.port ?? 0);
+  } catch (e) {
+    if (!opts.portFallback || (e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    await listen(0);
+  }
   // Never keeps a test or `npm run local` alive by itself.
   server.unref();
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

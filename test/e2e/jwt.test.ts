@@ -1,8 +1,9 @@
 /**
  * The JWT variant (`-c jwtIssuer -c jwtAudience`: API Gateway's JWT authorizer instead of API
- * tokens) end to end on the local cloud: a private gateway and DynamoDB on the shared RGW, whose
- * gateway verifies JWTs like API Gateway (local/jwt/authorizer.ts) against a local OIDC issuer
- * (local/jwt/issuer.ts) running in this test process. A valid token uploads an object through the
+ * tokens) end to end on the local cloud: a private gateway and DynamoDB on the shared RGW, running
+ * the stack synthesized with the local issuer as `jwtIssuer` (its bundles, its authorizer), whose
+ * gateway verifies JWTs like API Gateway (local/jwt/authorizer.ts) against that OIDC issuer
+ * (local/jwt/issuer.ts), which runs in this test process. A valid token uploads an object through the
  * API and through the real `mpu` CLI; sessions belong to the token's `sub`; every kind of bad
  * token is refused with 401 and `www-authenticate`, before any handler runs.
  */
@@ -14,11 +15,11 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import { base64url, generateKeyPair, SignJWT } from 'jose';
 import { ROUTES, routePath } from '../../contract/routes.js';
-import { startLocalIssuer, type LocalIssuer } from '../../local/jwt/issuer.js';
+import { preferredIssuerPort, startLocalIssuer, type LocalIssuer } from '../../local/jwt/issuer.js';
 import { call, putPart, type ApiAnswer } from './helpers/api.js';
 import { s3Client, type E2ETarget } from './helpers/cloud.js';
 import { describeLocalCloud, startPrivateCloud, type PrivateCloud } from './helpers/private-cloud.js';
-import { finish, lastJson, mpu } from './helpers/procs.js';
+import { finish, lastJson, mpu, ROOT } from './helpers/procs.js';
 import { headObject, parseFilePath, sha256, sha256Object } from './helpers/storage.js';
 
 jest.setTimeout(120_000);
@@ -40,7 +41,9 @@ const bearer = (token: string) => `Bearer ${token}`;
 
 describeLocalCloud('the JWT variant against a local OIDC issuer', () => {
   beforeAll(async () => {
-    issuer = await startLocalIssuer({ audience: AUDIENCE });
+    // The same issuer URL on every run (unless its port is taken): the JWT variant's synth is then
+    // a cache hit after the first run instead of a fresh bundling.
+    issuer = await startLocalIssuer({ audience: AUDIENCE, port: preferredIssuerPort(`${ROOT}:jwt-e2e`), portFallback: true });
     // Keys cached 1 s instead of API Gateway's 2 h, so the rotation test need not wait hours.
     priv = await startPrivateCloud({ cloud: { jwtAuth: { issuer: issuer.issuer, audience: [AUDIENCE], jwksCacheSeconds: 1 } } });
     s3 = s3Client(priv.target);
@@ -53,6 +56,12 @@ describeLocalCloud('the JWT variant against a local OIDC issuer', () => {
     await priv?.stop();
     await issuer?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the gateway runs the synthesized JWT variant: its authorizer is the template\'s, with the local issuer', () => {
+    expect(priv.cloud.stack?.authorizer).toMatchObject({ kind: 'jwt', issuer: issuer.issuer, audience: [AUDIENCE] });
+    // No Lambda authorizer function is deployed in this variant.
+    expect(Object.keys(priv.cloud.stack?.functions ?? {})).not.toContain('authorizer');
   });
 
   test('a valid token uploads end to end: init, PUT both parts, complete; the object is the bytes sent', async () => {

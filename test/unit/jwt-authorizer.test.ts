@@ -11,7 +11,7 @@ import { generateKeyPair, SignJWT, base64url } from 'jose';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { jwtAuthorizer, type JwtAuthorizer } from '../../local/jwt/authorizer.js';
 import { jwtAuthFromEnv, jwtGatewayEnv } from '../../local/jwt/gateway-env.js';
-import { startLocalIssuer, type LocalIssuer } from '../../local/jwt/issuer.js';
+import { preferredIssuerPort, startLocalIssuer, type LocalIssuer } from '../../local/jwt/issuer.js';
 import { JwksUnavailable } from '../../local/jwt/jwks.js';
 import { matchRoute, createRouter } from '../../lambdas/http/router.js';
 import { toEvent } from '../../local/gateway-event.js';
@@ -257,6 +257,24 @@ describe('in the local gateway', () => {
       expect(rc.authorizer.lambda).toBeUndefined();
     } finally {
       await gw.close();
+    }
+  });
+});
+
+describe('issuer port', () => {
+  test('the preferred port is stable per seed and below the ephemeral range; a taken one falls back to a free port', async () => {
+    const p = preferredIssuerPort('/some/project');
+    expect(p).toBe(preferredIssuerPort('/some/project'));
+    expect(p).toBeGreaterThanOrEqual(20_000);
+    expect(p).toBeLessThan(30_000);
+    const taken = Number(new URL(issuer.issuer).port);
+    await expect(startLocalIssuer({ port: taken })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const other = await startLocalIssuer({ port: taken, portFallback: true });
+    try {
+      expect(other.issuer).not.toBe(issuer.issuer);
+      expect((await fetch(`${other.issuer}/.well-known/openid-configuration`)).status).toBe(200);
+    } finally {
+      await other.close();
     }
   });
 });
