@@ -11,6 +11,7 @@
  * `npm run local`. Everything started lives in one run dir and is stopped by `stop()`; see
  * procs.ts for how nothing survives a crash of this process either.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +31,12 @@ import type { InvokeAnswer } from './gateway-control.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
 import { functionEnvironment } from './runtime.js';
 import { synthesize, type SynthResult, type SynthSettings } from './synth.js';
-import { LOCAL_ACCOUNT_ID, type DeployedStack } from './template.js';
+import { LOCAL_ACCOUNT_ID, type DeployedStack, type LocalResources } from './template.js';
 import { readDeployedStack, type CfnTemplate } from './template-reader.js';
 import { localFunctionName } from './template-resolve.js';
 import { GATEWAY_LOG_FILE } from './gateway-log.js';
 import { applyBucketCors, corsFromOrigins, corsGatewayEnv } from './cors.js';
+import { provisionIam, type IamEnforcement } from './iam/provision.js';
 import { jwtGatewayEnv, type LocalJwtAuth } from './jwt/gateway-env.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
 import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
@@ -61,6 +63,17 @@ export interface LocalCloudOptions {
    * before the cloud reads it, e.g. to misspell a function's environment variable.
    */
   transformTemplate?: (template: CfnTemplate) => CfnTemplate;
+  /**
+   * Enforce the template's IAM (local/iam/): an RGW user per function with one bucket policy from
+   * all roles' statements, and DynamoDB behind a policy-checking front; each function signs with
+   * its own keys. Default: off until the bucket policy lets the bucket owner read what the
+   * functions' users write (on AWS the bucket is BucketOwnerEnforced), which the e2e suite's own
+   * reads need. On another cloud's RGW only for a bucket of its own: the bucket policy it sets
+   * replaces the bucket's policy.
+   */
+  iam?: boolean;
+  /** With `iam`: JSON lines of every call a function made (the least-privilege report reads them). */
+  iamCallLogFile?: string;
   /** S3 multipart minimum part size, given to RGW and to the handlers (settings minPartSize). Default 5 MiB. */
   minPartSize?: number;
   /** Memstore cap of the Ceph OSD. Default 8 GiB. */
@@ -230,9 +243,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let ceph: CephCluster | undefined;
   let dynamo: DynamoLocal | undefined;
   let gateway: GatewayProcess | undefined;
+  let iam: IamEnforcement | undefined;
   const stopAll = async () => {
     await gateway?.stop();
     gateway = undefined;
+    await iam?.stop();
+    iam = undefined;
     await Promise.all([dynamo?.stop(), ceph?.stop()]);
     dynamo = undefined;
     ceph = undefined;
@@ -286,22 +302,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dbClient = localDynamoClient(endpoints.dynamodb_endpoint, region, credentials);
     const synth = await synthP;
     if (synth) timings.synth = synth.ms;
-    const artifacts = synth ? artifactsSpec(synth, endpoints, options.functionS3Endpoint, options.transformTemplate) : undefined;
-    let specFile: string | undefined;
-    if (artifacts) {
-      specFile = join(dir, 'gateway-spec.json');
-      // It carries the functions' credentials.
-      writeFileSync(specFile, JSON.stringify(artifacts.spec), { mode: 0o600 });
-    }
-    const handlerEnv = artifacts ? artifacts.sweeperEnv : handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
-    const controlPort = artifacts ? await freePort() : undefined;
+    const stack = synth ? readStack(synth, endpoints, options.transformTemplate) : undefined;
+    const enforceIam = stack !== undefined && (options.iam ?? false);
+    const specFile = stack ? join(dir, 'gateway-spec.json') : undefined;
+    // Filled once the resources (and IAM) exist, before the gateway starts.
+    let artifacts: { spec: GatewaySpec; sweeperEnv: Record<string, string> } | undefined;
+    let handlerEnv: Record<string, string> = stack ? {} : handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
+    const controlPort = stack ? await freePort() : undefined;
     const fromSourceCors = corsFromOrigins(options.corsAllowedOrigins ?? []);
     const startGw = async () => {
       const t1 = Date.now();
       gateway = await startGatewayProcess({
         port: gatewayPort,
         // With the artifacts the gateway process needs no handler environment: each function gets its own.
-        env: { ...baseEnv(), ...(artifacts ? { AWS_REGION: region } : handlerEnv), ...jwtGatewayEnv(options.jwtAuth), ...corsGatewayEnv(fromSourceCors.api) },
+        env: { ...baseEnv(), ...(stack ? { AWS_REGION: region } : handlerEnv), ...jwtGatewayEnv(options.jwtAuth), ...corsGatewayEnv(fromSourceCors.api) },
         ...(specFile ? { specFile } : {}),
         ...(controlPort !== undefined ? { controlPort } : {}),
         logFile: join(dir, GATEWAY_LOG_FILE),
@@ -321,19 +335,42 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const defaultToken: TokenRecord = tokenRecord(created, defaultOwner, new Date(), { description: 'local cloud default token' });
     endpoints.token = created.token;
 
-    // The gateway process boots while the bucket and tables are created.
+    // From source the gateway process boots while the bucket and tables are created; the artifacts
+    // wait for them: IAM provisioning needs the bucket, and the gateway's spec needs IAM's keys.
     const t = Date.now();
-    const settled = await Promise.allSettled([
-      Promise.all([
-        // The bucket's CORS as the stack declares it (template, or from source the same rule).
-        ensureBucket(s3Client, bucket).then(() => applyBucketCors(s3Client, bucket, artifacts ? artifacts.spec.stack.bucketCors : fromSourceCors.bucket)),
-        ensureSessionTable(dbClient, table),
-        ensureTokensTable(dbClient, tokensTable).then(() => tokens.create(defaultToken)),
-      ]).then(() => {
-        timings.resources = Date.now() - t;
-      }),
-      startGw(),
-    ]);
+    const resources = Promise.all([
+      // The bucket's CORS as the stack declares it (template, or from source the same rule).
+      ensureBucket(s3Client, bucket).then(() => applyBucketCors(s3Client, bucket, stack ? stack.bucketCors : fromSourceCors.bucket)),
+      ensureSessionTable(dbClient, table),
+      ensureTokensTable(dbClient, tokensTable).then(() => tokens.create(defaultToken)),
+    ]).then(() => {
+      timings.resources = Date.now() - t;
+    });
+    const artifactsReady = async () => {
+      await resources;
+      if (!stack || !specFile) return;
+      if (enforceIam) {
+        const ti = Date.now();
+        iam = await provisionIam({
+          functions: Object.values(stack.functions),
+          region,
+          bucket,
+          s3: { endpoint: s3.endpoint, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+          ...(ceph ? { rgwLogFile: ceph.rgwLogFile } : {}),
+          dynamo: { endpoint: ddb.endpoint, adminAccessKeyIds: [s3.accessKeyId] },
+          // Users of a cloud on another's RGW must not collide with (or outlive) that cloud's.
+          ...(options.externalS3 ? { uidPrefix: `fn${randomBytes(3).toString('hex')}`, removeUsersOnStop: true } : {}),
+          ...(options.iamCallLogFile ? { callLogFile: options.iamCallLogFile } : {}),
+          log,
+        });
+        timings.iam = Date.now() - ti;
+      }
+      artifacts = gatewaySpec(stack, synth!.stackName, endpoints, serviceEnvFor(endpoints, options.functionS3Endpoint, iam));
+      handlerEnv = artifacts.sweeperEnv;
+      // It carries the functions' credentials.
+      writeFileSync(specFile, JSON.stringify(artifacts.spec), { mode: 0o600 });
+    };
+    const settled = await Promise.allSettled([resources, stack ? artifactsReady().then(startGw) : startGw()]);
     s3Client.destroy();
     for (const r of settled) {
       if (r.status === 'rejected') {
@@ -379,7 +416,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       endpointsFile,
       dir,
       handlerEnv,
-      stack: artifacts?.spec.stack,
+      stack,
       synth,
       timings,
       invoke: (functionId, event = {}) => {
@@ -419,42 +456,56 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   }
 }
 
-/** The gateway's spec from the synthesized stack, and the sweeper's environment (tests run it). */
-function artifactsSpec(
-  synth: SynthResult,
-  e: LocalEndpoints,
-  functionS3Endpoint: string | undefined,
-  transform: ((t: CfnTemplate) => CfnTemplate) | undefined,
-): { spec: GatewaySpec; sweeperEnv: Record<string, string> } {
+/** The synthesized stack as this cloud runs it: the template (maybe transformed) read against the local names. */
+function readStack(synth: SynthResult, e: LocalEndpoints, transform: ((t: CfnTemplate) => CfnTemplate) | undefined): DeployedStack {
   const read = JSON.parse(readFileSync(synth.templateFile, 'utf8')) as CfnTemplate;
-  const template = transform ? transform(read) : read;
-  const res = {
+  return readDeployedStack(transform ? transform(read) : read, synth.dir, localResources(e, synth.stackName));
+}
+
+function localResources(e: LocalEndpoints, stackName: string): LocalResources {
+  return {
     region: e.region,
     accountId: LOCAL_ACCOUNT_ID,
     bucket: e.bucket,
     table: e.table,
     tokensTable: e.tokens_table ?? CLOUD_DEFAULTS.tokensTable,
     apiUrl: e.api_url,
-    stackName: synth.stackName,
+    stackName,
   };
-  const stack = readDeployedStack(template, synth.dir, res);
-  // What the local Lambda service gives every function besides the template: its credentials
-  // (IAM-HOOK: one shared RGW/DynamoDB identity until local/iam/ provisions one per function)
-  // and where S3 and DynamoDB are (the stack's own endpoint variables, unset on AWS).
-  const serviceEnv: GatewaySpec['serviceEnv'] = {};
-  for (const fn of Object.values(stack.functions)) {
-    serviceEnv[fn.id] = {
-      AWS_ACCESS_KEY_ID: e.access_key_id,
-      AWS_SECRET_ACCESS_KEY: e.secret_access_key,
+}
+
+/**
+ * What the local Lambda service gives a function besides the template: its credentials (its own
+ * RGW user and DynamoDB identity with IAM enforced, else the cloud's one identity) and where S3
+ * and DynamoDB are (the stack's own endpoint variables, unset on AWS; DynamoDB through IAM's front).
+ */
+function serviceEnvFor(e: LocalEndpoints, functionS3Endpoint: string | undefined, iam: IamEnforcement | undefined): (id: FunctionId) => Record<string, string> {
+  return (id) => {
+    const own = iam?.credentials[id];
+    if (iam && !own) throw new Error(`IAM provisioning gave no credentials for function ${id}`);
+    return {
+      AWS_ACCESS_KEY_ID: own?.accessKeyId ?? e.access_key_id,
+      AWS_SECRET_ACCESS_KEY: own?.secretAccessKey ?? e.secret_access_key,
       [ENV.s3Endpoint]: functionS3Endpoint ?? e.s3_endpoint,
       [ENV.s3ForcePathStyle]: 'true',
-      [ENV.dynamodbEndpoint]: e.dynamodb_endpoint,
+      [ENV.dynamodbEndpoint]: iam?.dynamoEndpoint ?? e.dynamodb_endpoint,
     };
-  }
+  };
+}
+
+/** The gateway's spec, and the sweeper's complete environment (tests run the sweeper with it). */
+function gatewaySpec(
+  stack: DeployedStack,
+  stackName: string,
+  e: LocalEndpoints,
+  serviceEnv: (id: FunctionId) => Record<string, string>,
+): { spec: GatewaySpec; sweeperEnv: Record<string, string> } {
+  const env: GatewaySpec['serviceEnv'] = {};
+  for (const fn of Object.values(stack.functions)) env[fn.id] = serviceEnv(fn.id);
   const sweep = stack.functions.sweep;
   if (!sweep) throw new Error('the synthesized stack has no sweep function');
-  const sweeperEnv = functionEnvironment(sweep, localFunctionName(res, 'sweep'), e.region, serviceEnv.sweep!);
-  return { spec: { region: e.region, stackName: synth.stackName, stack, serviceEnv }, sweeperEnv };
+  const sweeperEnv = functionEnvironment(sweep, localFunctionName(localResources(e, stackName), 'sweep'), e.region, env.sweep!);
+  return { spec: { region: e.region, stackName, stack, serviceEnv: env }, sweeperEnv };
 }
 
 async function invokeFunction(controlPort: number, functionId: FunctionId, event: unknown): Promise<unknown> {
