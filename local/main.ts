@@ -7,9 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { checkDependencies, formatProblems } from './deps.js';
-import { CLOUD_DEFAULTS, startLocalCloud, type LocalCloud } from './cloud.js';
+import { CLOUD_DEFAULTS, PROJECT_ROOT, startLocalCloud, type LocalCloud } from './cloud.js';
 import { CEPH_DEFAULTS } from './ceph.js';
 import { writeEndpointsFile } from './endpoints.js';
+import { startLocalJwt } from './jwt/local-auth.js';
 import { WEB_DEFAULT_PORT, freeWebPort, startWebServer, webOrigin } from './web-server.js';
 import { parseSize } from '../client/index.js';
 
@@ -24,6 +25,9 @@ const USAGE = `Usage: npm run local -- [options]
   --owner <name>            Owner of the API token written to the endpoints file. Default local-user.
   --auth-cache-ttl <s>      Seconds the gateway caches authorizer answers (API Gateway: 300).
                             Default 0: a revoked token is refused at once.
+  --auth <token|jwt>        token (default): the stack's API token authorizer. jwt: the JWT variant
+                            (-c jwtIssuer/-c jwtAudience) trusting a local OIDC issuer; the endpoints
+                            file's token is then a JWT for --owner, valid 12 h (local/jwt/).
   --cors-origin <url>       A browser origin allowed by the API's and the bucket's CORS (repeatable);
                             synthesized into the stack like -c corsAllowedOrigins.
   --web-port <port>         Port of the example pages (http://localhost:<port>, allowed by CORS).
@@ -58,6 +62,7 @@ async function main(): Promise<number> {
       'cors-origin': { type: 'string', multiple: true },
       'web-port': { type: 'string' },
       'from-source': { type: 'boolean' },
+      auth: { type: 'string' },
       lifeline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -106,6 +111,10 @@ async function main(): Promise<number> {
 
   // The example pages' origin is allowed by the API's and the bucket's CORS (local/web-server.ts).
   const webPort = await freeWebPort(values['web-port'] ? Number(values['web-port']) : WEB_DEFAULT_PORT);
+  const authMode = values.auth ?? 'token';
+  if (authMode !== 'token' && authMode !== 'jwt') throw new Error(`--auth is token or jwt, not '${authMode}'`);
+  // The JWT variant trusts a local OIDC issuer, started first: its URL is part of the synthesized stack.
+  const jwt = authMode === 'jwt' ? await startLocalJwt(PROJECT_ROOT) : undefined;
   const cloud = await startLocalCloud({
     ...(values['min-part-size'] ? { minPartSize: parseSize(values['min-part-size']) } : {}),
     ...(values['memstore-bytes'] ? { memstoreBytes: parseSize(values['memstore-bytes']) } : {}),
@@ -120,6 +129,7 @@ async function main(): Promise<number> {
     ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
     corsAllowedOrigins: [webOrigin(webPort), ...(values['cors-origin'] ?? [])],
     ...(values['from-source'] ? { fromSource: true } : {}),
+    ...(jwt ? { jwtAuth: jwt.jwtAuth } : {}),
     skipDependencyCheck: true,
     log,
   });
@@ -129,6 +139,7 @@ async function main(): Promise<number> {
     return 130;
   }
 
+  if (jwt) cloud.endpoints.token = await jwt.tokenFor(values.owner ?? CLOUD_DEFAULTS.defaultOwner);
   const web = await startWebServer({ port: webPort, config: { api_url: cloud.endpoints.api_url, token: cloud.endpoints.token }, log });
   cloud.endpoints.web_url = web.url;
   if (cloud.endpointsFile) writeEndpointsFile(cloud.endpointsFile, cloud.endpoints);
@@ -140,7 +151,11 @@ Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and 
   Web pages       ${web.url}/upload.html  ${web.url}/uppy.html
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
   DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
-  API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; npm run -s admin -- token create --owner NAME makes more)
+  ${
+    jwt
+      ? `JWT             sub ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, valid 12 h, in the endpoints file (mpu finds it there); issuer ${jwt.issuer.issuer}, audience ${jwt.jwtAuth.audience.join(',')}`
+      : `API token       owner ${values.owner ?? CLOUD_DEFAULTS.defaultOwner}, in the endpoints file (mpu finds it there; npm run -s admin -- token create --owner NAME makes more)`
+  }
   region ${e.region}  access key ${e.access_key_id}  secret ${e.secret_access_key}
   endpoints file  ${cloud.endpointsFile ?? '(not written)'}
   logs            ${cloud.dir}
