@@ -4,6 +4,11 @@
  * (`arn:aws:iam:::user/<uid>`). RGW then enforces it on SDK calls and presigned URLs alike (a
  * presigned URL carries its signer's identity, as on AWS). The bucket's owner stays the admin.
  *
+ * One statement more, for the owner: RGW 16 has no accounts and no object-ownership setting, so
+ * an object a function writes is owned by that function's RGW user, and its ACL would shut the
+ * bucket owner (tests, operators) out of it. On AWS every role of the account writes objects the
+ * account owns; an Allow in the bucket policy (checked before ACLs) gives the owner the same.
+ *
  * Checked on RGW 16.2.15 (see local/iam/README.md): action wildcards (`s3:Get*`, `s3:G?tObject`,
  * `s3:*`), case-insensitive actions, case-sensitive resource wildcards with `*` crossing `/`,
  * Deny over Allow, HeadObject of a missing key 403 without s3:ListBucket and 404 with it, and the
@@ -67,7 +72,11 @@ function bucketResources(resources: readonly string[], bucket: string, where: st
 /** Sid: letters and digits only (RGW and S3 reject others). */
 const sid = (functionId: string, i: number) => `${functionId.replace(/[^A-Za-z0-9]/g, '')}${i}`;
 
-export function bucketPolicy(identities: readonly { functionId: string; rgwUid: string; policy: readonly PolicyStatement[] }[], bucket: string): BucketPolicyDocument | undefined {
+export function bucketPolicy(
+  identities: readonly { functionId: string; rgwUid: string; policy: readonly PolicyStatement[] }[],
+  bucket: string,
+  ownerUid: string,
+): BucketPolicyDocument | undefined {
   const statements: BucketPolicyStatement[] = [];
   for (const identity of identities) {
     identity.policy.forEach((s: PolicyStatement, i) => {
@@ -79,6 +88,9 @@ export function bucketPolicy(identities: readonly { functionId: string; rgwUid: 
       statements.push({ Sid: sid(identity.functionId, i), Effect: s.effect, Principal: { AWS: [rgwUserArn(identity.rgwUid)] }, Action: actions, Resource: resources });
     });
   }
-  // S3 refuses a policy without statements: no S3 grant at all means no policy.
-  return statements.length > 0 ? { Version: '2012-10-17', Statement: statements } : undefined;
+  // S3 refuses a policy without statements: no S3 grant at all means no policy (the owner's ACL suffices).
+  if (statements.length === 0) return undefined;
+  const bucketArn = `arn:aws:s3:::${bucket}`;
+  statements.unshift({ Sid: 'BucketOwner', Effect: 'Allow', Principal: { AWS: [rgwUserArn(ownerUid)] }, Action: ['s3:*'], Resource: [bucketArn, `${bucketArn}/*`] });
+  return { Version: '2012-10-17', Statement: statements };
 }

@@ -17,7 +17,7 @@ import type { DeployedFunction } from '../template.js';
 import { bucketPolicy, type BucketPolicyDocument } from './bucket-policy.js';
 import { startDynamoFront, type DynamoCallRecord, type DynamoFront } from './dynamo-front.js';
 import { makeIdentities, type FunctionCredentials, type FunctionIdentity } from './identities.js';
-import { createRgwUsers, removeRgwUsers, type RgwAdmin } from './rgw-users.js';
+import { createRgwUsers, removeRgwUsers, uidOfAccessKey, type RgwAdmin } from './rgw-users.js';
 import { s3CallsFromLog, type S3CallRecord } from './s3-calls.js';
 
 export type CallRecord = DynamoCallRecord | S3CallRecord;
@@ -95,9 +95,10 @@ async function applyBucketPolicy(o: ProvisionIamOptions, policy: BucketPolicyDoc
 export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforcement> {
   const timings: Record<string, number> = {};
   const identities = makeIdentities(o.functions, o.uidPrefix);
-  // Built (and validated) before anything is created: an inexpressible grant stops the start.
-  const policy = bucketPolicy(identities, o.bucket);
+  // Validated before anything is created: an inexpressible grant stops the start.
+  bucketPolicy(identities, o.bucket, 'owner');
   const admin: RgwAdmin = { ...o.s3, region: o.region };
+  const policy = bucketPolicy(identities, o.bucket, await uidOfAccessKey(admin, o.s3.accessKeyId));
   const log = o.log ?? (() => undefined);
   const writeEntries = (entries: CallLogEntry[]) => {
     if (o.callLogFile && entries.length > 0) appendFileSync(o.callLogFile, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));

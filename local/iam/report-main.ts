@@ -1,14 +1,15 @@
 /**
  * Writes the least-privilege report of one local cloud's run and prints it as a table:
- * `node --import tsx local/iam/report-main.ts --endpoints-file <f> [--check]`.
+ * `node --import tsx local/iam/report-main.ts --endpoints-file <f> [--check] [--consume]`.
  *
- * Reads the call log next to the endpoints file (provision.ts callLogFileFor), writes
- * `<same base>.iam-report.json` and `.local/iam-report.json` (the latest). With `--check` it exits
+ * Reads the call log next to the endpoints file (provision.ts callLogFileFor) and writes
+ * `.local/iam-report.json` (the latest run's); `--consume` deletes the call log after (a stopped
+ * e2e cloud's, so runs do not pile up in .local). With `--check` it exits
  * 1 when least privilege does not hold both ways (report.ts reportProblems). The e2e global
  * teardown runs it after a full e2e run, once the cloud (and so the S3 log flush) has stopped.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ACKNOWLEDGED_GRANTS } from './acknowledged-grants.js';
@@ -17,7 +18,7 @@ import { buildReport, formatReport, reportProblems } from './report.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-const { values } = parseArgs({ options: { 'endpoints-file': { type: 'string' }, check: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { 'endpoints-file': { type: 'string' }, check: { type: 'boolean', default: false }, consume: { type: 'boolean', default: false } } });
 const endpointsFile = values['endpoints-file'];
 if (!endpointsFile) {
   process.stderr.write('usage: report-main.ts --endpoints-file <endpoints.json> [--check]\n');
@@ -34,12 +35,11 @@ const entries = readFileSync(logFile, 'utf8')
   .map((l) => JSON.parse(l) as CallLogEntry);
 const report = buildReport(entries, ACKNOWLEDGED_GRANTS);
 const problems = reportProblems(report);
-const json = `${JSON.stringify({ callLog: logFile, ...report, problems }, null, 2)}\n`;
-const out = `${endpointsFile.replace(/\.json$/, '')}.iam-report.json`;
-writeFileSync(out, json);
+const out = join(PROJECT_ROOT, '.local', 'iam-report.json');
 mkdirSync(join(PROJECT_ROOT, '.local'), { recursive: true });
-writeFileSync(join(PROJECT_ROOT, '.local', 'iam-report.json'), json);
-process.stdout.write(`\n[iam] least privilege, actions granted vs called (${dirname(out)}/…iam-report.json):\n${formatReport(report)}\n`);
+writeFileSync(out, `${JSON.stringify({ callLog: logFile, ...report, problems }, null, 2)}\n`);
+if (values.consume) rmSync(logFile, { force: true });
+process.stdout.write(`\n[iam] least privilege, actions granted vs called (${out}):\n${formatReport(report)}\n`);
 if (problems.length > 0) {
   process.stdout.write(`\n[iam] ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
   if (values.check) process.exitCode = 1;

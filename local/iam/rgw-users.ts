@@ -75,6 +75,13 @@ export async function removeRgwUsers(admin: RgwAdmin, identities: readonly Funct
   await Promise.all(identities.map((i) => adminCall(admin, 'DELETE', { uid: i.rgwUid, 'purge-data': 'true' })));
 }
 
+/** The uid owning an access key: the admin's, who owns the bucket (bucket-policy.ts grants it everything). */
+export async function uidOfAccessKey(admin: RgwAdmin, accessKeyId: string): Promise<string> {
+  const user = JSON.parse(await adminCall(admin, 'GET', { 'access-key': accessKeyId })) as { user_id?: string };
+  if (!user.user_id) throw new RgwAdminError(`RGW knows no user for access key ${accessKeyId}`, 404, 'NoSuchUser');
+  return user.user_id;
+}
+
 /** The user's record as RGW keeps it (tests check the keys landed). */
 export async function getRgwUser(admin: RgwAdmin, uid: string): Promise<{ user_id: string; keys: { access_key: string }[]; max_buckets: number }> {
   return JSON.parse(await adminCall(admin, 'GET', { uid })) as { user_id: string; keys: { access_key: string }[]; max_buckets: number };

@@ -53,13 +53,17 @@ test('a part URL signed by parts for a key outside its prefix is refused: 403 Ac
   expect(await presignedPut('parts', key, uploadId)).toEqual({ status: 403, code: 'AccessDenied' });
 });
 
-test('a function’s SDK call outside its grants is refused; the bucket owner is not restricted', async () => {
+test('a function’s SDK call outside its grants is refused; the bucket owner is not restricted, also on objects functions wrote', async () => {
   const key = `${prefix()}${randomBytes(6).toString('hex')}/whole.bin`;
   await expect(e.kit('status').s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: 'x' }))).rejects.toMatchObject({ name: 'AccessDenied' });
   await expect(e.kit('abort').s3.send(new ListObjectsV2Command({ Bucket: world.bucket }))).resolves.toBeDefined(); // s3:ListBucket is abort's
   await expect(e.kit('init').s3.send(new ListObjectsV2Command({ Bucket: world.bucket }))).rejects.toMatchObject({ name: 'AccessDenied' });
   await world.adminS3.send(new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: 'x' }));
   await expect(world.adminS3.send(new GetObjectCommand({ Bucket: world.bucket, Key: key }))).resolves.toBeDefined();
+  // An object a function wrote is its RGW user's; the owner still reads it, as the account does on AWS.
+  const written = `${prefix()}${randomBytes(6).toString('hex')}/by-complete.bin`;
+  await e.kit('complete').s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: written, Body: 'y' }));
+  await expect(world.adminS3.send(new GetObjectCommand({ Bucket: world.bucket, Key: written }))).resolves.toMatchObject({ ContentLength: 1 });
 });
 
 test('a forged key fails as on AWS: unknown key id, or a known key id with the wrong secret', async () => {

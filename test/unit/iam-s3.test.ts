@@ -20,10 +20,12 @@ describe('bucketPolicy', () => {
         id('sweep', [{ effect: 'Deny', actions: ['s3:*', 'dynamodb:Query'], resources: [`${B}/private/*`, TABLE] }]),
       ],
       'uploads-bucket',
+      'admin',
     );
     expect(doc).toEqual({
       Version: '2012-10-17',
       Statement: [
+        { Sid: 'BucketOwner', Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/admin'] }, Action: ['s3:*'], Resource: [B, `${B}/*`] },
         { Sid: 'status2', Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/fn-status'] }, Action: ['s3:ListMultipartUploadParts', 's3:GetObject'], Resource: [`${B}/uploads/*`] },
         { Sid: 'status3', Effect: 'Allow', Principal: { AWS: ['arn:aws:iam:::user/fn-status'] }, Action: ['s3:ListBucket'], Resource: [B] },
         { Sid: 'sweep0', Effect: 'Deny', Principal: { AWS: ['arn:aws:iam:::user/fn-sweep'] }, Action: ['s3:*'], Resource: [`${B}/private/*`] },
@@ -32,12 +34,12 @@ describe('bucketPolicy', () => {
   });
 
   test('`*` grants S3 too; no S3 grant at all is no policy', () => {
-    expect(bucketPolicy([id('a', [{ effect: 'Allow', actions: ['*'], resources: ['*'] }])], 'uploads-bucket')?.Statement[0]).toMatchObject({ Action: ['s3:*'], Resource: ['*'] });
-    expect(bucketPolicy([id('a', [{ effect: 'Allow', actions: ['dynamodb:*'], resources: ['*'] }])], 'uploads-bucket')).toBeUndefined();
+    expect(bucketPolicy([id('a', [{ effect: 'Allow', actions: ['*'], resources: ['*'] }])], 'uploads-bucket', 'admin')?.Statement[1]).toMatchObject({ Action: ['s3:*'], Resource: ['*'] });
+    expect(bucketPolicy([id('a', [{ effect: 'Allow', actions: ['dynamodb:*'], resources: ['*'] }])], 'uploads-bucket', 'admin')).toBeUndefined();
   });
 
   test('what RGW cannot express is an error, never a silent allow or drop', () => {
-    const fails = (policy: PolicyStatement[]) => () => bucketPolicy([id('a', policy)], 'uploads-bucket');
+    const fails = (policy: PolicyStatement[]) => () => bucketPolicy([id('a', policy)], 'uploads-bucket', 'admin');
     expect(fails([{ effect: 'Allow', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }])).toThrow(UnsupportedGrantError);
     expect(fails([{ effect: 'Allow', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::uploads-*'] }])).toThrow(UnsupportedGrantError);
     expect(fails([{ effect: 'Allow', actions: ['*:GetObject'], resources: [`${B}/*`] }])).toThrow(/wildcard in the service prefix/);
