@@ -81,7 +81,7 @@ export interface SweepOutcome {
 }
 
 /**
- * Starts `n` processes running the sweeper's Lambda entry with `handlerEnv`, waits until each
+ * Starts `n` processes running the sweeper's Lambda entry with `handlerEnv` (a local cloud's names its bundle), waits until each
  * has loaded, then lets them all go at once; resolves with each one's SweepResult.
  */
 export async function sweepersAtOnce(n: number, handlerEnv: Readonly<Record<string, string>>, timeoutMs = 60_000): Promise<SweepOutcome[]> {
