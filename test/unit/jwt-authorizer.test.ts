@@ -14,6 +14,7 @@ import { jwtAuthFromEnv, jwtGatewayEnv } from '../../local/jwt/gateway-env.js';
 import { preferredIssuerPort, startLocalIssuer, type LocalIssuer } from '../../local/jwt/issuer.js';
 import { JwksUnavailable } from '../../local/jwt/jwks.js';
 import { matchRoute, createRouter } from '../../lambdas/http/router.js';
+import { authorizedRouter } from '../../lambdas/http/authorization.js';
 import { toEvent } from '../../local/gateway-event.js';
 import { startGatewayServer } from '../../local/gateway.js';
 
@@ -276,5 +277,30 @@ describe('issuer port', () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe('behind authorizedRouter (the Function URL entry point shape)', () => {
+  test('a refusal carries www-authenticate; a valid token dispatches with authorizer.jwt only', async () => {
+    const seen: APIGatewayProxyEventV2[] = [];
+    const echo = async (e: APIGatewayProxyEventV2) => {
+      seen.push(e);
+      return { statusCode: 200, body: 'ok' };
+    };
+    const m = async () => ({ handler: echo });
+    const entry = authorizedRouter(createRouter({ init: m, parts: m, status: m, complete: m, abort: m }), authorize);
+    const refused = (await entry(eventWith(`Bearer ${await issuer.mint({ sub: 'a', expiresIn: -1 })}`), undefined as never)) as {
+      statusCode: number;
+      headers: Record<string, string>;
+    };
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['www-authenticate']).toContain('error_description="the token has expired"');
+    expect(seen).toHaveLength(0);
+    const forged = eventWith(`Bearer ${await issuer.mint({ sub: 'carol' })}`);
+    (forged.requestContext as unknown as { authorizer: unknown }).authorizer = { lambda: { owner: 'mallory' } };
+    expect(((await entry(forged, undefined as never)) as { statusCode: number }).statusCode).toBe(200);
+    expect((seen[0]!.requestContext as unknown as { authorizer: unknown }).authorizer).toEqual({
+      jwt: { claims: expect.objectContaining({ sub: 'carol' }), scopes: null },
+    });
   });
 });
