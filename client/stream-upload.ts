@@ -19,6 +19,7 @@ import { etagMatches, md5Base64, md5Hex, multipartEtagOf, normalizeEtag, concatD
 import { putPart } from './engine/put-part.js';
 import type { PartTransport } from './engine/ports.js';
 import { withRetry, type RetryPolicy } from './retry.js';
+import { formatBytes } from './sizes.js';
 
 /** `--expected-size` when none is given: the part size then fits 100 GiB in 10,000 parts (11 MiB). */
 export const DEFAULT_EXPECTED_STREAM_SIZE = 100 * GiB;
@@ -106,6 +107,15 @@ export async function uploadStream(input: AsyncIterable<Uint8Array>, o: StreamUp
   }
 }
 
+/** Part `n` of a stream must be within S3's 10,000: past it, the advice is a bigger part size. */
+export function checkPartNumber(n: number, chunkSize: number): void {
+  if (n <= S3_LIMITS.maxParts) return;
+  throw new UsageError(
+    `the input is larger than ${S3_LIMITS.maxParts.toLocaleString('en-US')} parts of ${formatBytes(chunkSize)} (${formatBytes(chunkSize * S3_LIMITS.maxParts)}); ` +
+      'give --expected-size (or --chunk-size) big enough for it',
+  );
+}
+
 /**
  * The parts list for complete when it fits the API's 64 KiB body (about 1,000 parts): the API
  * then checks every ETag before assembling. Longer streams are checked by the object's ETag.
@@ -143,11 +153,7 @@ class PartSender {
     let partNumber = 0;
     const dispatch = (length: number) => {
       partNumber++;
-      if (partNumber > S3_LIMITS.maxParts) {
-        throw new UsageError(
-          `the input is larger than 10,000 parts of ${this.chunkSize} bytes; give --expected-size (or --chunk-size) big enough for it`,
-        );
-      }
+      checkPartNumber(partNumber, this.chunkSize);
       this.launch(partNumber, buf, length);
     };
     for await (const chunk of input) {
