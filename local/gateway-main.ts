@@ -64,7 +64,7 @@ if (specFile) {
   // cache time (tests of key rotation shorten it) may come from the environment (local/jwt/).
   const jwksCacheSeconds = jwtAuthFromEnv(process.env)?.jwksCacheSeconds;
   authorize = templateAuthorizer(spec.stack.authorizer, runtime, spec.region, (a) =>
-    jwtAuthorizer({ issuer: a.issuer, audience: a.audience, ...(jwksCacheSeconds !== undefined ? { jwksCacheSeconds } : {}) }),
+    jwtAuthorizer({ issuer: a.issuer, audience: a.audience, identitySource: a.identitySource, ...(jwksCacheSeconds !== undefined ? { jwksCacheSeconds } : {}) }),
   );
   const a = spec.stack.authorizer;
   mode = `artifacts of ${spec.stackName} (${Object.keys(spec.stack.functions).length} functions, ${spec.stack.routes.length} routes); ${
