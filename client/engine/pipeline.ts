@@ -114,7 +114,8 @@ export class Pipeline {
     const { plan, source, progress, emit } = this.c;
     const n = first.partNumber;
     const size = partSize(plan, n);
-    const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, plan.chunkSize)));
+    // No bigger than the file: a run of many small files would otherwise hold a part-size buffer each.
+    const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
     const read = () => source.read(partOffset(plan, n), size, buf);
     let body = await read();
     let job = first;
