@@ -36,7 +36,7 @@ import { readDeployedStack, type CfnTemplate } from './template-reader.js';
 import { localFunctionName } from './template-resolve.js';
 import { GATEWAY_LOG_FILE } from './gateway-log.js';
 import { applyBucketCors, corsFromOrigins, corsGatewayEnv } from './cors.js';
-import { provisionIam, type IamEnforcement } from './iam/provision.js';
+import { callLogFileFor, provisionIam, type IamEnforcement } from './iam/provision.js';
 import { jwtGatewayEnv, type LocalJwtAuth } from './jwt/gateway-env.js';
 import { claimRunDir, freePort, reapStale, releaseRunDir, runRoot, watchdog } from './procs.js';
 import { ensureBucket, ensureSessionTable, ensureTokensTable, localDynamoClient, localS3Client } from './resources.js';
@@ -66,13 +66,14 @@ export interface LocalCloudOptions {
   /**
    * Enforce the template's IAM (local/iam/): an RGW user per function with one bucket policy from
    * all roles' statements, and DynamoDB behind a policy-checking front; each function signs with
-   * its own keys. Default: off until the bucket policy lets the bucket owner read what the
-   * functions' users write (on AWS the bucket is BucketOwnerEnforced), which the e2e suite's own
-   * reads need. On another cloud's RGW only for a bucket of its own: the bucket policy it sets
-   * replaces the bucket's policy.
+   * its own keys. Default: on when this cloud runs its own Ceph. On another cloud's RGW it is
+   * opt-in, for a bucket of its own only: the bucket policy it sets replaces the bucket's policy.
    */
   iam?: boolean;
-  /** With `iam`: JSON lines of every call a function made (the least-privilege report reads them). */
+  /**
+   * With `iam`: JSON lines of every call a function made (the least-privilege report reads them).
+   * Default: next to the endpoints file (local/iam callLogFileFor), none without one.
+   */
   iamCallLogFile?: string;
   /** S3 multipart minimum part size, given to RGW and to the handlers (settings minPartSize). Default 5 MiB. */
   minPartSize?: number;
@@ -303,7 +304,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const synth = await synthP;
     if (synth) timings.synth = synth.ms;
     const stack = synth ? readStack(synth, endpoints, options.transformTemplate) : undefined;
-    const enforceIam = stack !== undefined && (options.iam ?? false);
+    const endpointsFile = options.endpointsFile === false ? undefined : (options.endpointsFile ?? defaultEndpointsFile(PROJECT_ROOT));
+    const iamCallLogFile = options.iamCallLogFile ?? (endpointsFile ? callLogFileFor(endpointsFile) : undefined);
+    const enforceIam = stack !== undefined && (options.iam ?? !options.externalS3);
     const specFile = stack ? join(dir, 'gateway-spec.json') : undefined;
     // Filled once the resources (and IAM) exist, before the gateway starts.
     let artifacts: { spec: GatewaySpec; sweeperEnv: Record<string, string> } | undefined;
@@ -360,7 +363,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           dynamo: { endpoint: ddb.endpoint, adminAccessKeyIds: [s3.accessKeyId] },
           // Users of a cloud on another's RGW must not collide with (or outlive) that cloud's.
           ...(options.externalS3 ? { uidPrefix: `fn${randomBytes(3).toString('hex')}`, removeUsersOnStop: true } : {}),
-          ...(options.iamCallLogFile ? { callLogFile: options.iamCallLogFile } : {}),
+          ...(iamCallLogFile ? { callLogFile: iamCallLogFile } : {}),
           log,
         });
         timings.iam = Date.now() - ti;
@@ -379,7 +382,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     }
 
-    const endpointsFile = options.endpointsFile === false ? undefined : (options.endpointsFile ?? defaultEndpointsFile(PROJECT_ROOT));
     if (endpointsFile) {
       writeEndpointsFile(endpointsFile, endpoints);
       // A stale file would send the next test run to dead ports: the watchdog deletes it if we crash.

@@ -32,8 +32,8 @@ const USAGE = `Usage: npm run local -- [options]
                             synthesized into the stack like -c corsAllowedOrigins.
   --web-port <port>         Port of the example pages (http://localhost:<port>, allowed by CORS).
                             Default 8790 (a fixed origin keeps the synthesized stack cached), else a free one.
-  --iam                     Enforce the template's IAM: an RGW user per function, a bucket policy
-                            from the roles, DynamoDB behind a policy front (local/iam/).
+  --no-iam                  Do not enforce the template's IAM (by default: an RGW user per function,
+                            a bucket policy from the roles, DynamoDB behind a policy front; local/iam/).
   --from-source             Run the handler sources in the gateway process (development) instead
                             of the synthesized stack's bundles (the default, as deployed).
   --lifeline                Exit when stdin closes (for supervising processes).
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
       'cors-origin': { type: 'string', multiple: true },
       'web-port': { type: 'string' },
       'from-source': { type: 'boolean' },
-      iam: { type: 'boolean' },
+      'no-iam': { type: 'boolean' },
       auth: { type: 'string' },
       lifeline: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -132,7 +132,7 @@ async function main(): Promise<number> {
     ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
     corsAllowedOrigins: [webOrigin(webPort), ...(values['cors-origin'] ?? [])],
     ...(values['from-source'] ? { fromSource: true } : {}),
-    ...(values.iam ? { iam: true } : {}),
+    ...(values['no-iam'] ? { iam: false } : {}),
     ...(jwt ? { jwtAuth: jwt.jwtAuth } : {}),
     skipDependencyCheck: true,
     log,

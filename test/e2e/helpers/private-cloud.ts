@@ -67,6 +67,8 @@ export async function startPrivateCloud(opts: PrivateCloudOptions = {}): Promise
   const shared = sharedLocalTarget();
   const bucket = opts.privateBucket ? `mpu-e2e-${opts.privateBucket}-${randomBytes(4).toString('hex')}` : shared.bucket;
   const options: LocalCloudOptions = {
+    // IAM enforced where it cannot disturb the shared cloud: a bucket of the test's own.
+    iam: opts.privateBucket !== undefined,
     ...opts.cloud,
     externalS3: { endpoint: shared.s3Endpoint!, ...shared.credentials! },
     region: shared.region,
