@@ -193,3 +193,14 @@ export function isDeadSession(err: unknown): boolean {
   if (err instanceof SessionStateError) return true;
   return err instanceof ApiRequestError && isApiCode(err.code, ['not_found', 'session_aborted', 'session_expired']);
 }
+
+/**
+ * A part PUT that got no readable answer once its URL's lifetime was over. In a browser a
+ * storage refusal without CORS headers is unreadable (fetch rejects as for a network failure):
+ * Ceph RGW 16.2.15 sends none on the 403 of an expired presigned URL. A fresh URL is what helps.
+ */
+export class UrlLapsedError extends MpuError {
+  constructor(partNumber: number, options?: { cause?: unknown }) {
+    super('url_lapsed', `PUT part ${partNumber}: no readable answer, and its URL had expired`, EXIT.unavailable, options);
+  }
+}

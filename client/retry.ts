@@ -6,7 +6,7 @@
  *  - `fatal`:   anything else (storage refusals such as QuotaExceeded, other 4xx, local errors)
  *               -> fail fast.
  */
-import { ApiRequestError, NETWORK_CODES, NetworkError, PutPartError, StallError } from './errors.js';
+import { ApiRequestError, NETWORK_CODES, NetworkError, PutPartError, StallError, UrlLapsedError } from './errors.js';
 import { urlNeedsRefresh } from './storage-refusal.js';
 
 export type RetryKind = 'retry' | 'refresh' | 'rehash' | 'fatal';
@@ -30,6 +30,7 @@ export function classify(err: unknown): RetryKind {
     if (err.code === 'too_many_open_sessions') return 'fatal';
     return retryableStatus(err.status) ? 'retry' : 'fatal';
   }
+  if (err instanceof UrlLapsedError) return 'refresh';
   if (err instanceof StallError || err instanceof NetworkError) return 'retry';
   return isNetworkError(err) ? 'retry' : 'fatal';
 }

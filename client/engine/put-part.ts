@@ -4,9 +4,10 @@
  * answer becomes a PutPartError carrying the S3 error code of its XML body (what `classify`
  * decides by); a 2xx must carry the part's ETag.
  */
-import { MpuError, PutPartError, StallError } from '../errors.js';
+import { MpuError, PutPartError, StallError, UrlLapsedError } from '../errors.js';
+import { isNetworkError, parseRetryAfter } from '../retry.js';
+import { URL_SIGNING_SLACK_MS } from '../storage-refusal.js';
 import type { RateLimiter } from '../rate-limit.js';
-import { parseRetryAfter } from '../retry.js';
 import type { PartTransport } from './ports.js';
 
 export interface PutPartOptions {
@@ -66,6 +67,10 @@ export async function putPart(transport: PartTransport, o: PutPartOptions): Prom
     });
   } catch (err) {
     if (stall.signal.aborted && !o.signal?.aborted) throw stall.signal.reason;
+    // No answer we could read, from a URL past its lifetime: most likely storage refused it as
+    // expired without the CORS headers a browser needs to show us the 403 (RGW does so).
+    const lapsed = o.urlExpiresAt !== undefined && Date.now() >= o.urlExpiresAt - URL_SIGNING_SLACK_MS;
+    if (lapsed && (err instanceof MpuError ? err.code === 'network' : isNetworkError(err))) throw new UrlLapsedError(o.partNumber, { cause: err });
     throw err;
   } finally {
     settled = true;
