@@ -199,7 +199,9 @@ export function gatewayListener(opts: GatewayServerOptions = {}): (req: Incoming
         }
         return done(toHttpResponse(result), requestId);
       } catch (e) {
-        log(`${match.routeKey}: handler failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        // A function's own stack (runtime.ts FunctionError) says where it failed; ours would not.
+        const remote = (e as { remoteStack?: unknown }).remoteStack;
+        log(`${match.routeKey}: handler failed: ${typeof remote === 'string' && remote ? remote : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         return done(GATEWAY_ERRORS.internal(), requestId);
       } finally {
         clearTimeout(timer);

@@ -27,8 +27,13 @@ export const SYNTH_INPUTS = ['lambdas', 'contract', 'lib', 'bin', 'cdk.json', 'p
 /** The file the child writes next to the assembly: what was synthesized from what. */
 export const SYNTH_MANIFEST = 'mpu-synth.json';
 
-/** Cache entries kept; older ones (by use) are deleted after a synth. */
+/**
+ * Cache entries kept: after a synth, entries beyond the 12 most recently used are deleted once
+ * unused for a day. Never sooner: a running cloud (the e2e suite's, `npm run local`) runs its
+ * functions from its entry, and a worker started later (a cold start) must still find the bundle.
+ */
 const KEEP_ENTRIES = 12;
+const KEEP_UNUSED_MS = 24 * 3600 * 1000;
 
 /** Settings the local cloud synthesizes with: JSON-serializable, part of the cache key. */
 export type SynthSettings = Partial<MpuSettings>;
@@ -132,7 +137,10 @@ function prune(cacheRoot: string, keep: string): void {
     .filter((n) => !n.startsWith('tmp-') && n !== keep)
     .map((n) => ({ n, t: statSync(join(cacheRoot, n)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
-  for (const e of entries.slice(KEEP_ENTRIES - 1)) rmSync(join(cacheRoot, e.n), { recursive: true, force: true });
+  const cutoff = Date.now() - KEEP_UNUSED_MS;
+  for (const e of entries.slice(KEEP_ENTRIES - 1)) {
+    if (e.t < cutoff) rmSync(join(cacheRoot, e.n), { recursive: true, force: true });
+  }
 }
 
 /**
