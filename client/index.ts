@@ -25,6 +25,8 @@ export { md5, multipartEtag } from './hashing.js';
 /** One keep-alive connection pool to share between uploads (UploadOptions.pool). */
 export { createPool, HttpPool, type HttpOptions, type HttpExchange } from './http.js';
 export { StateStore, type StateEntry } from './state.js';
+/** Uploading a stream of unknown length (e.g. process.stdin): no resume, aborted on failure. */
+export { uploadReadable, streamChunkSize, DEFAULT_EXPECTED_STREAM_SIZE, type ReadableUploadOptions, type StreamResult } from './stream-node.js';
 /** Where the local cloud's endpoints file is found (the operator tool looks for its tokens table there too). */
 export { findEndpointsFile, type Env } from './config.js';
 
