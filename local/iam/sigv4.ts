@@ -101,7 +101,10 @@ export function expectedSignature(req: SignedRequest, auth: SigV4Authorization, 
   const query = q < 0 ? '' : req.url.slice(q + 1);
   const names = [...auth.signedHeaders].map((h) => h.toLowerCase()).sort();
   const canonicalHeaders = names.map((h) => `${h}:${headerValue(req.headers[h])}\n`).join('');
-  const payloadHash = headerValue(req.headers['x-amz-content-sha256']) || sha256(req.body);
+  // The body's own hash, never a hash the request claims: a body changed after signing must fail.
+  // Only S3 lets a signer leave the payload out of the signature.
+  const claimed = headerValue(req.headers['x-amz-content-sha256']);
+  const payloadHash = auth.service === 's3' && claimed === 'UNSIGNED-PAYLOAD' ? claimed : sha256(req.body);
   const canonicalRequest = [req.method.toUpperCase(), canonicalPath(path, auth.service), canonicalQuery(query), canonicalHeaders, names.join(';'), payloadHash].join('\n');
   const amzDate = headerValue(req.headers['x-amz-date']);
   const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
