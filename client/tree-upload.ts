@@ -24,7 +24,9 @@ export interface TreeFileRef {
 export type FileOutcome =
   | { status: 'uploaded' | 'resumed'; file: TreeFileRef; result: UploadResult }
   | { status: 'skipped'; file: TreeFileRef; session_id: string; file_path: string; etag: string }
-  | { status: 'failed'; file: TreeFileRef; error: MpuError };
+  | { status: 'failed'; file: TreeFileRef; error: MpuError }
+  /** Stopped by the run's signal: its session is kept and the next run resumes it. */
+  | { status: 'interrupted'; file: TreeFileRef; error: MpuError };
 
 export interface RunProgress {
   bytesDone: number;
@@ -50,6 +52,8 @@ export interface TreeSummary {
   resumed: number;
   skipped: number;
   failed: number;
+  /** Files stopped part-way by the run's signal (resumable). */
+  interruptedFiles: number;
   /** Files not begun because the run was stopped. */
   notStarted: number;
   bytesSent: number;
@@ -57,7 +61,7 @@ export interface TreeSummary {
 }
 
 export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOptions): Promise<TreeSummary> {
-  const summary: TreeSummary = { uploaded: 0, resumed: 0, skipped: 0, failed: 0, notStarted: 0, bytesSent: 0, interrupted: false };
+  const summary: TreeSummary = { uploaded: 0, resumed: 0, skipped: 0, failed: 0, interruptedFiles: 0, notStarted: 0, bytesSent: 0, interrupted: false };
   const budget = new WorkerBudget(o.budget);
   const bytesTotal = files.reduce((a, f) => a + f.size, 0);
   const perFile = new Map<TreeFileRef, number>();
@@ -71,9 +75,9 @@ export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOption
   };
   const finish = (outcome: FileOutcome) => {
     filesDone++;
-    if (outcome.status !== 'failed') setBytes(outcome.file, outcome.file.size);
-    else progress();
-    summary[outcome.status]++;
+    if (outcome.status === 'failed' || outcome.status === 'interrupted') progress();
+    else setBytes(outcome.file, outcome.file.size);
+    summary[outcome.status === 'interrupted' ? 'interruptedFiles' : outcome.status]++;
     if (outcome.status === 'uploaded' || outcome.status === 'resumed') summary.bytesSent += outcome.result.bytes_sent;
     o.onOutcome?.(outcome);
   };
@@ -116,8 +120,12 @@ export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOption
         finish({ status: result.resumed ? 'resumed' : 'uploaded', file, result });
       } catch (err) {
         const error = toMpuError(err);
-        if (error instanceof InterruptedError) summary.interrupted = true;
-        finish({ status: 'failed', file, error });
+        if (error instanceof InterruptedError) {
+          summary.interrupted = true;
+          finish({ status: 'interrupted', file, error });
+        } else {
+          finish({ status: 'failed', file, error });
+        }
       } finally {
         give();
       }

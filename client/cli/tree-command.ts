@@ -6,7 +6,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { EXIT, InterruptedError, type MpuError } from '../errors.js';
+import { EXIT, type MpuError } from '../errors.js';
 import { pathFilter } from '../glob.js';
 import { RunJournal } from '../run-state.js';
 import { formatBytes, formatDuration } from '../sizes.js';
@@ -88,11 +88,14 @@ export async function treeCommand(o: TreeCommandOptions): Promise<number> {
   let exitCode: number = EXIT.ok;
   const report = (r: FileOutcome) => {
     const base = { file: r.file.path, relative_path: r.file.relativePath };
+    if (r.status === 'interrupted') {
+      if (o.json) out({ ...base, status: 'interrupted', ...o.errorJson(r.error) });
+      return;
+    }
     if (r.status === 'failed') {
-      const e = r.error;
-      if (exitCode === EXIT.ok || (e instanceof InterruptedError && exitCode !== EXIT.interrupted)) exitCode = e.exitCode;
-      if (o.json) out({ ...base, status: 'failed', ...o.errorJson(e) });
-      if (!(e instanceof InterruptedError)) view.log(`mpu: ${r.file.path}: ${e.message}`);
+      if (exitCode === EXIT.ok) exitCode = r.error.exitCode;
+      if (o.json) out({ ...base, status: 'failed', ...o.errorJson(r.error) });
+      view.log(`mpu: ${r.file.path}: ${r.error.message}`);
       return;
     }
     if (r.status === 'skipped') {
@@ -128,6 +131,7 @@ export async function treeCommand(o: TreeCommandOptions): Promise<number> {
     `${summary.resumed} resumed`,
     `${summary.skipped} skipped`,
     `${summary.failed} failed`,
+    ...(summary.interruptedFiles > 0 ? [`${summary.interruptedFiles} interrupted`] : []),
     ...(summary.notStarted > 0 ? [`${summary.notStarted} not started`] : []),
     ...(skipped.length > 0 ? [`${skipped.length} ignored`] : []),
   ];

@@ -215,8 +215,10 @@ describe('uploadTree', () => {
       },
     });
     expect(summary.interrupted).toBe(true);
+    // The stopped file is resumable, not a failure.
+    expect(summary).toMatchObject({ failed: 0, interruptedFiles: 1 });
     expect(summary.notStarted).toBeGreaterThan(0);
-    expect(summary.uploaded + summary.failed + summary.notStarted).toBe(10);
+    expect(summary.uploaded + summary.interruptedFiles + summary.notStarted).toBe(10);
   });
 
   test('progress adds up the bytes of every file of the run', async () => {
