@@ -4,6 +4,8 @@
  * - dist/cli.js and dist/index.js: esbuild bundles (ESM, Node 22) of client/cli.ts and
  *   client/index.ts with the contract (../contract) bundled in and npm packages left as imports,
  *   so they come from the package's `dependencies`; shared code goes to dist/chunks/.
+ * - dist/browser.js and dist/hash-worker.js: the browser entry (client/browser/) and its MD5
+ *   worker, bundled for browsers with nothing left external.
  * - dist/types/: tsc declarations of the library (tsconfig.build.json).
  *
  *   node client/build.mjs              # both
@@ -75,7 +77,24 @@ await esbuild.build({
   define: { MPU_CLIENT_VERSION: JSON.stringify(JSON.parse(readFileSync(join(HERE, 'package.json'), 'utf8')).version) },
   logLevel: 'warning',
 });
-log(`bundles in ${Date.now() - t0} ms`);
+// The browser entry (@mpu/client/browser): ESM for browsers, everything bundled (hash-wasm goes
+// into the worker); the MD5 worker beside it, where browser.js looks for it. platform 'browser'
+// makes a Node built-in reached from the entry a build error.
+const web = await esbuild.build({
+  absWorkingDir: HERE,
+  entryPoints: { browser: 'browser/index.ts', 'hash-worker': 'browser/hash-worker.ts' },
+  outdir: OUT,
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome120', 'firefox120', 'safari17'],
+  minify: true,
+  legalComments: 'none',
+  metafile: true,
+  logLevel: 'warning',
+});
+const sizes = Object.entries(web.metafile.outputs).map(([f, o]) => `${f.split('/').pop()} ${(o.bytes / 1024).toFixed(1)} KiB`);
+log(`bundles in ${Date.now() - t0} ms (${sizes.join(', ')})`);
 
 if (!jsOnly) {
   const t1 = Date.now();
@@ -84,6 +103,12 @@ if (!jsOnly) {
   if (r.status !== 0) {
     rmSync(OUT, { recursive: true, force: true });
     process.stderr.write('client build: tsc (declarations) failed\n');
+    process.exit(1);
+  }
+  const rb = spawnSync(process.execPath, [tsc, '-p', join(HERE, 'browser', 'tsconfig.build.json'), '--outDir', join(OUT, 'types')], { stdio: 'inherit' });
+  if (rb.status !== 0) {
+    rmSync(OUT, { recursive: true, force: true });
+    process.stderr.write('client build: tsc (browser declarations) failed\n');
     process.exit(1);
   }
   log(`declarations in ${Date.now() - t1} ms`);

@@ -8,18 +8,21 @@ import { loadConfig, tokenSource } from './config.js';
 
 const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => root.querySelector(sel) as T;
 
-function row(u: UploadHandle): HTMLLIElement {
+function row(file: File): HTMLLIElement {
   const li = document.createElement('li');
   li.className = 'upload';
   li.innerHTML = `<div class="name"></div><progress max="1" value="0"></progress>
     <div class="line"><span class="state"></span><span class="bytes"></span>
     <button class="pause">Pause</button><button class="resume">Resume</button><button class="cancel">Cancel</button></div>
     <code class="path" hidden></code><div class="error" hidden></div>`;
-  $('.name', li).textContent = u.file.name;
+  $('.name', li).textContent = file.name;
+  return li;
+}
+
+function bind(li: HTMLLIElement, u: UploadHandle): void {
   $('.pause', li).onclick = () => u.pause();
   $('.resume', li).onclick = () => u.resume();
   $('.cancel', li).onclick = () => void u.cancel();
-  return li;
 }
 
 function render(li: HTMLLIElement, u: UploadHandle): void {
@@ -58,9 +61,9 @@ async function main(): Promise<void> {
   const input = $('#files') as HTMLInputElement;
   input.onchange = () => {
     for (const file of Array.from(input.files ?? [])) {
-      const li = row({ file } as UploadHandle);
+      const li = row(file);
       list.append(li);
-      up.add(file, (u) => render(li, u));
+      bind(li, up.add(file, (u) => render(li, u)));
     }
     input.value = '';
   };

@@ -82,3 +82,42 @@ export async function until(what: string, pred: () => boolean | Promise<boolean>
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+export interface PartGate {
+  /** PUTs held so far. */
+  readonly held: number;
+  /** Lets every held PUT (and all later ones) go on to storage. */
+  release(): void;
+}
+
+/**
+ * Holds the part PUTs `hold` picks before they reach storage, until `release()`: tests put a
+ * reload, a pause or going offline in the middle of an upload without depending on timing
+ * (the machine may be slow).
+ */
+export async function gateParts(page: Page, hold: (part: number) => boolean): Promise<PartGate> {
+  let open = false;
+  let held = 0;
+  const waiting: Array<() => void> = [];
+  await page.route(
+    (u) => u.searchParams.has('partNumber'),
+    async (route) => {
+      const part = Number(new URL(route.request().url()).searchParams.get('partNumber'));
+      if (route.request().method() === 'PUT' && !open && hold(part)) {
+        held++;
+        await new Promise<void>((r) => waiting.push(r));
+      }
+      // The page may have reloaded meanwhile (the request is gone).
+      await route.continue().catch(() => undefined);
+    },
+  );
+  return {
+    get held() {
+      return held;
+    },
+    release() {
+      open = true;
+      for (const r of waiting.splice(0)) r();
+    },
+  };
+}
