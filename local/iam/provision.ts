@@ -63,8 +63,9 @@ export interface IamEnforcement {
   readonly identities: readonly FunctionIdentity[];
   readonly bucketPolicy: BucketPolicyDocument | undefined;
   readonly timings: Readonly<Record<string, number>>;
+  /** The DynamoDB calls so far; kept in memory only when there is no call log file. */
   dynamoCalls(): readonly DynamoCallRecord[];
-  /** The S3 calls of these functions so far (reads what is new in RGW's log now, and logs it). */
+  /** The S3 calls so far (reads what is new in RGW's log now); in memory only without a call log file. */
   s3Calls(): S3CallRecord[];
   /** Appends the S3 calls not yet written to the call log. */
   flush(): void;
@@ -115,7 +116,12 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
   await createRgwUsers(admin, identities);
   timings.rgwUsers = Date.now() - t;
   t = Date.now();
-  await applyBucketPolicy(o, policy);
+  try {
+    await applyBucketPolicy(o, policy);
+  } catch (e) {
+    if (o.removeUsersOnStop) await removeRgwUsers(admin, identities).catch(() => undefined);
+    throw e;
+  }
   timings.bucketPolicy = Date.now() - t;
 
   const dynamoCalls: DynamoCallRecord[] = [];
@@ -128,8 +134,9 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
       identities,
       adminAccessKeyIds: o.dynamo.adminAccessKeyIds,
       onCall: (r) => {
-        dynamoCalls.push(r);
-        writeCall(r);
+        // In memory only without a call log: a long-running cloud (benchmarks) would grow forever.
+        if (o.callLogFile) writeCall(r);
+        else dynamoCalls.push(r);
       },
       log,
     });
@@ -162,7 +169,7 @@ export async function provisionIam(o: ProvisionIamOptions): Promise<IamEnforceme
       if (end < 0) return [];
       offset += end + 1;
       const fresh = s3CallsFromLog(buf.subarray(0, end).toString('utf8'), users);
-      s3Seen.push(...fresh);
+      if (!o.callLogFile) s3Seen.push(...fresh);
       return fresh;
     } finally {
       closeSync(fd);
