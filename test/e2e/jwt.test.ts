@@ -45,7 +45,12 @@ describeLocalCloud('the JWT variant against a local OIDC issuer', () => {
     // a cache hit after the first run instead of a fresh bundling.
     issuer = await startLocalIssuer({ audience: AUDIENCE, port: preferredIssuerPort(`${ROOT}:jwt-e2e`), portFallback: true });
     // Keys cached 1 s instead of API Gateway's 2 h, so the rotation test need not wait hours.
-    priv = await startPrivateCloud({ cloud: { jwtAuth: { issuer: issuer.issuer, audience: [AUDIENCE], jwksCacheSeconds: 1 } } });
+    // A bucket of its own, so the JWT variant runs with IAM enforced too (each function its own
+    // credentials and the template's role statements).
+    priv = await startPrivateCloud({
+      privateBucket: 'jwt',
+      cloud: { jwtAuth: { issuer: issuer.issuer, audience: [AUDIENCE], jwksCacheSeconds: 1 } },
+    });
     s3 = s3Client(priv.target);
     dir = mkdtempSync(join(tmpdir(), 'mpu-jwt-e2e-'));
   });
@@ -58,10 +63,13 @@ describeLocalCloud('the JWT variant against a local OIDC issuer', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the gateway runs the synthesized JWT variant: its authorizer is the template\'s, with the local issuer', () => {
+  test('the gateway runs the synthesized JWT variant with IAM: its authorizer is the template\'s, with the local issuer', () => {
     expect(priv.cloud.stack?.authorizer).toMatchObject({ kind: 'jwt', issuer: issuer.issuer, audience: [AUDIENCE] });
     // No Lambda authorizer function is deployed in this variant.
     expect(Object.keys(priv.cloud.stack?.functions ?? {})).not.toContain('authorizer');
+    // IAM is enforced: the functions sign with their own keys, not the cloud's admin keys.
+    expect(priv.cloud.handlerEnv.AWS_ACCESS_KEY_ID).toBeDefined();
+    expect(priv.cloud.handlerEnv.AWS_ACCESS_KEY_ID).not.toBe(priv.target.credentials?.accessKeyId);
   });
 
   test('a valid token uploads end to end: init, PUT both parts, complete; the object is the bytes sent', async () => {
