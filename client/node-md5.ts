@@ -13,9 +13,16 @@ export class NodeMd5 implements Md5Port {
   private queue: Promise<unknown> = Promise.resolve();
 
   ofRange(source: PartSource, offset: number, length: number): Promise<Uint8Array> {
-    const next = this.queue.then(() => hashRange(source, offset, length, (this.scratch ??= new Uint8Array(HASH_BLOCK_SIZE))));
+    const next = this.queue.then(() => hashRange(source, offset, length, this.scratchFor(length)));
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** At most 1 MiB, and no bigger than the range: a small file never costs a 1 MiB buffer. */
+  private scratchFor(length: number): Uint8Array {
+    const want = Math.min(HASH_BLOCK_SIZE, Math.max(1, length));
+    if (!this.scratch || this.scratch.length < want) this.scratch = new Uint8Array(want);
+    return this.scratch;
   }
 
   async ofBytes(data: Uint8Array): Promise<Uint8Array> {
