@@ -332,11 +332,11 @@ describeLocalCloud('the example page in Chromium', () => {
   });
 });
 
-describeLocalCloud('part URLs that live 5 s', () => {
+describeLocalCloud('part URLs that live 15 s', () => {
   let priv: PrivateCloud;
   let web: WebServer;
   beforeAll(async () => {
-    ({ priv, web } = await apiAndPages('browser-expiry', { URL_EXPIRY_SECONDS: '5' }));
+    ({ priv, web } = await apiAndPages('browser-expiry', { URL_EXPIRY_SECONDS: '15' }));
   }, 120_000);
   afterAll(async () => {
     await web?.close();
@@ -348,12 +348,13 @@ describeLocalCloud('part URLs that live 5 s', () => {
     const page = await openPage(web, 'upload.html?chunk=5MiB&concurrency=1');
     const puts = recordPuts(page, priv.target.s3Endpoint!);
     let held = 0;
-    // Part 2's first PUT is held 7 s before it goes on to storage: its URL has expired by then.
-    // (5 s, not less: on a loaded machine a PUT may take seconds to reach storage.)
+    // Part 2's first PUT is held 17 s before it goes on to storage: its URL has expired by then.
+    // (15 s, not less: on a loaded machine an API answer or a PUT may take seconds, and a URL
+    // must outlive that.)
     await page.route(
       (u) => u.searchParams.get('partNumber') === '2',
       async (route) => {
-        if (route.request().method() === 'PUT' && held++ === 0) await new Promise((r) => setTimeout(r, 7000));
+        if (route.request().method() === 'PUT' && held++ === 0) await new Promise((r) => setTimeout(r, 17_000));
         await route.continue();
       },
     );
