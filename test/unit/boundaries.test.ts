@@ -74,4 +74,5 @@ test('every source file of the repository keeps within its boundaries', async ()
       .map((m) => `${r.filePath}:${m.line} ${m.message}`),
   );
   expect(crossings).toEqual([]);
-});
+  // Lints the whole repository: seconds on an idle machine, much more on a loaded one.
+}, 60_000);
