@@ -162,7 +162,9 @@ const CASES: Case[] = [
   { name: 'filename is an array', ...init({ filename: [file()], file_size: 1 }), expect: bad() },
   { name: 'file_size is a numeric string', ...init({ filename: file(), file_size: '1048576' }), expect: bad() },
   { name: 'file_size is a boolean', ...init({ filename: file(), file_size: true }), expect: bad() },
-  { name: 'file_size is missing', ...init({ filename: file() }), expect: bad() },
+  // Without file_size an init opens a stream session (docs/api.md); null is not "absent".
+  { name: 'file_size is null', ...init({ filename: file(), file_size: null }), expect: bad() },
+  { name: 'a stream with a chunk_size below the minimum', ...init({ filename: file(), chunk_size: 1 * MiB }), expect: bad() },
   { name: 'chunk_size is a size string', ...init({ ...validInit, chunk_size: '5MiB' }), expect: bad() },
   { name: 'content_type is a number', ...init({ ...validInit, content_type: 42 }), expect: bad() },
   // --- sizes -------------------------------------------------------------------------------------
