@@ -120,7 +120,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   common(
     program
       .command('upload')
-      .description('upload files (or resume an interrupted upload)')
+      .description('upload files, directories or standard input (or resume an interrupted upload)')
       .argument('<paths...>', 'files, directories (every regular file below, kept as relative paths), or - for standard input')
       .addOption(new Option('--chunk-size <size>', 'part size, e.g. 8MiB, 8MB, 8388608 (default: 5MiB, raised to the smallest whole MiB that keeps the file within 10,000 parts)').argParser(sizeArg))
       .addOption(new Option('-c, --concurrency <n>', 'parts in flight at once').argParser(intArg(1, 64)).default(4))

@@ -161,12 +161,12 @@ describe('the packed client package, installed into an empty prefix', () => {
           "const r: UploadResult = await upload({ file: 'big.iso', apiUrl: 'https://api.example', concurrency: 8 });",
           'const etag: string = r.etag;',
           "const s = await getStatus('id', { apiUrl: 'https://api.example' });",
-          'const parts: number = s.total_parts;',
-          '// @ts-expect-error: a contract type, not any: total_parts is a number',
+          'const parts: number | null = s.total_parts;',
+          '// @ts-expect-error: a contract type, not any: total_parts is a number (null for an open stream)',
           'const wrong: string = s.total_parts;',
           "const api = new ApiClient({ baseUrl: 'https://api.example', pool: createPool({ connections: 2 }) });",
-          '// @ts-expect-error: InitRequest (the contract schema type) needs file_size',
-          "await api.init({ filename: 'x' });",
+          '// @ts-expect-error: InitRequest (the contract schema type) needs filename',
+          'await api.init({ file_size: 1 });',
           'export { etag, parts, wrong };',
           '',
         ].join('\n'),
@@ -205,7 +205,7 @@ describe('the packed client package, installed into an empty prefix', () => {
     const help = await mpu(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: mpu/);
-    expect(help.stdout).toMatch(/upload \[options\] <files\.\.\.>/);
+    expect(help.stdout).toMatch(/upload \[options\] <paths\.\.\.>/);
   });
 
   test(
