@@ -12,7 +12,7 @@ import { RunJournal } from '../run-state.js';
 import { formatBytes, formatDuration } from '../sizes.js';
 import { walkTree, type TreeSkip } from '../tree-walk.js';
 import type { FileOutcome, TreeFileRef } from '../tree-upload.js';
-import type { UploadOptions } from '../upload.js';
+import type { UploadOptions, UploadResult } from '../upload.js';
 import { noRunView, plainRunView, ttyRunView, type RunView } from './run-progress.js';
 
 export interface TreeCommandOptions {
@@ -33,7 +33,7 @@ export interface TreeCommandOptions {
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
   signal: AbortSignal;
   /** The library's upload with the run's shared settings bound (pool, API, token, retries...). */
-  uploadFile: (o: Pick<UploadOptions, 'file' | 'filename' | 'concurrency' | 'chunkSize' | 'signal' | 'onEvent' | 'onProgress'>) => Promise<import('../upload.js').UploadResult>;
+  uploadFile: (o: Pick<UploadOptions, 'file' | 'filename' | 'concurrency' | 'chunkSize' | 'signal' | 'onEvent' | 'onProgress'>) => Promise<UploadResult>;
   errorJson: (e: MpuError) => Record<string, unknown>;
   /** Set once the view exists, so Ctrl-C messages do not garble it. */
   onView?: (view: RunView) => void;
