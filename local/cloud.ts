@@ -30,7 +30,7 @@ import type { GatewaySpec } from './gateway-artifacts.js';
 import type { InvokeAnswer } from './gateway-control.js';
 import { startGatewayProcess, type GatewayProcess } from './gateway.js';
 import { functionEnvironment } from './runtime.js';
-import { synthesize, type SynthResult, type SynthSettings } from './synth.js';
+import { keepEntryAlive, synthesize, type SynthResult, type SynthSettings } from './synth.js';
 import { LOCAL_ACCOUNT_ID, type DeployedStack, type LocalResources } from './template.js';
 import { readDeployedStack, type CfnTemplate } from './template-reader.js';
 import { localFunctionName } from './template-resolve.js';
@@ -245,7 +245,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   let dynamo: DynamoLocal | undefined;
   let gateway: GatewayProcess | undefined;
   let iam: IamEnforcement | undefined;
+  let releaseSynth: (() => void) | undefined;
   const stopAll = async () => {
+    releaseSynth?.();
     await gateway?.stop();
     gateway = undefined;
     await iam?.stop();
@@ -302,7 +304,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const s3Client = localS3Client(endpoints.s3_endpoint, region, credentials);
     const dbClient = localDynamoClient(endpoints.dynamodb_endpoint, region, credentials);
     const synth = await synthP;
-    if (synth) timings.synth = synth.ms;
+    if (synth) {
+      timings.synth = synth.ms;
+      releaseSynth = keepEntryAlive(synth.dir);
+    }
     const stack = synth ? readStack(synth, endpoints, options.transformTemplate) : undefined;
     const endpointsFile = options.endpointsFile === false ? undefined : (options.endpointsFile ?? defaultEndpointsFile(PROJECT_ROOT));
     const iamCallLogFile = options.iamCallLogFile ?? (endpointsFile ? callLogFileFor(endpointsFile) : undefined);

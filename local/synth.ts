@@ -29,11 +29,13 @@ export const SYNTH_MANIFEST = 'mpu-synth.json';
 
 /**
  * Cache entries kept: after a synth, entries beyond the 12 most recently used are deleted once
- * unused for a day. Never sooner: a running cloud (the e2e suite's, `npm run local`) runs its
- * functions from its entry, and a worker started later (a cold start) must still find the bundle.
+ * unused for an hour (each is about 11 MB). A running cloud runs its functions from its entry and
+ * a worker started later (a cold start) must still find the bundle, so it marks its entry used
+ * every few minutes (keepEntryAlive).
  */
 const KEEP_ENTRIES = 12;
-const KEEP_UNUSED_MS = 24 * 3600 * 1000;
+const KEEP_UNUSED_MS = 3600 * 1000;
+const ALIVE_INTERVAL_MS = 5 * 60 * 1000;
 
 /** Settings the local cloud synthesizes with: JSON-serializable, part of the cache key. */
 export type SynthSettings = Partial<MpuSettings>;
@@ -119,6 +121,13 @@ function runChild(req: SynthRequest, outdir: string): Promise<void> {
       },
     );
   });
+}
+
+/** Marks `dir` used now and every few minutes until the returned function is called. */
+export function keepEntryAlive(dir: string): () => void {
+  const timer = setInterval(() => touch(dir), ALIVE_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Touches an entry so pruning keeps the ones in use. */
