@@ -106,11 +106,9 @@ export function formatReport(r: LeastPrivilegeReport): string {
         ? 'UNEXERCISED'
         : f.acknowledged[a] !== undefined
           ? `acknowledged: ${f.acknowledged[a]}`
-          : calls > 0
-            ? 'ok'
-            : granted
-              ? 'ok (by a wildcard call)'
-              : 'called (covered by a pattern)';
+          : !granted
+            ? 'called (granted by a wildcard pattern)'
+            : 'ok';
       rows.push([f.functionId, a, granted ? 'yes' : '', String(calls), verdict]);
     }
     for (const [what, n] of Object.entries(f.refused)) rows.push([f.functionId, what, 'no', String(n), 'REFUSED']);

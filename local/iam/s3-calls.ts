@@ -62,6 +62,9 @@ export function s3Permissions(r: S3Request): { operation: string; needs: { actio
   const object = `${bucketArn}/${r.key}`;
   const one = (operation: string, action: string, resource = object) => ({ operation, needs: [{ action, resource }] });
   const has = (p: string) => r.query.has(p);
+  // A CORS preflight is answered from the bucket's CORS rules, unauthenticated: no IAM action
+  // (RGW still logs the user of a presigned URL's credential on it).
+  if (r.method === 'OPTIONS') return { operation: 'CORS preflight', needs: [] };
   if (r.key === '') {
     if (r.method === 'GET' && has('uploads')) return one('ListMultipartUploads', 's3:ListBucketMultipartUploads', bucketArn);
     if (r.method === 'GET' && has('policy')) return one('GetBucketPolicy', 's3:GetBucketPolicy', bucketArn);

@@ -68,6 +68,7 @@ describe('S3 calls from RGW’s log', () => {
     ['HEAD /b/k', 200, 'HeadObject', ['s3:GetObject']],
     ['HEAD /b/k', 404, 'HeadObject', ['s3:GetObject', 's3:ListBucket']],
     ['GET /b/?list-type=2', 200, 'ListObjects', ['s3:ListBucket']],
+    ['OPTIONS /b/k?X-Amz-Credential=x&partNumber=1&uploadId=u', 200, 'CORS preflight', []],
   ])('%s (%i) is %s', (request, status, operation, actions) => {
     const p = s3Permissions(parseBeastLine(line('u', request, status))!);
     expect(p.operation).toBe(operation);
