@@ -7,9 +7,6 @@ import { FileMismatchError } from '../errors.js';
 import type { PartSource } from '../engine/ports.js';
 
 export class BlobSource implements PartSource {
-  /** arrayBuffer() allocates each part anyway: the engine keeps no buffer of its own. */
-  readonly allocates = true;
-
   constructor(
     readonly blob: Blob,
     readonly name: string,
@@ -29,6 +26,8 @@ export class BlobSource implements PartSource {
     }
     if (bytes.length !== length) throw new FileMismatchError('file_changed', `${this.name} is shorter than expected (${offset + bytes.length} < ${offset + length} bytes)`);
     if (!into) return bytes;
+    // The engine's per-uploader buffer: the fresh array is garbage at once, so live memory stays
+    // one part per uploader.
     into.set(bytes);
     return into.subarray(0, length);
   }

@@ -115,7 +115,7 @@ export class Pipeline {
     const n = first.partNumber;
     const size = partSize(plan, n);
     // No bigger than the file: a run of many small files would otherwise hold a part-size buffer each.
-    const buf = source.allocates ? undefined : (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
+    const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
     const read = () => source.read(partOffset(plan, n), size, buf);
     let body = await read();
     let job = first;

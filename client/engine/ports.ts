@@ -17,11 +17,6 @@ export interface PartSource {
    */
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
-   * True when read() allocates its result whatever `into` is (a Blob's arrayBuffer()): the engine
-   * then keeps no chunk-sized buffer per uploader, which would only double the parts in memory.
-   */
-  readonly allocates?: boolean;
-  /**
    * A token that changes whenever the content may have changed (a file: size and mtime). The
    * engine compares it before completing; a source that cannot change (a Blob) omits it.
    */
