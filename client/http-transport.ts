@@ -4,6 +4,7 @@
  * counts the bytes the connection accepted.
  */
 import type { PartTransport, PutRequest, PutResponse } from './engine/ports.js';
+import { MpuError } from './errors.js';
 import { header, send, type HttpPool } from './http.js';
 
 /** Write slice of a part PUT: fine enough for progress and stall detection, coarse enough to be free. */
@@ -19,7 +20,10 @@ export class HttpTransport implements PartTransport {
     private readonly sliceSize = PUT_SLICE,
   ) {}
 
-  async put(r: PutRequest): Promise<PutResponse> {
+  async put(req: PutRequest): Promise<PutResponse> {
+    // Node sources are read into buffers; only a browser source hands out lazy Blob slices.
+    if (!(req.body instanceof Uint8Array)) throw new MpuError('unsupported_body', 'the Node transport sends bytes in memory only');
+    const r = { ...req, body: req.body };
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(r.headers)) if (k.toLowerCase() !== 'content-length') headers[k] = v;
     headers['content-length'] = String(r.body.length);

@@ -16,6 +16,11 @@ export class BlobSource implements PartSource {
     return this.blob.size;
   }
 
+  /** The engine sends this slice itself (fetch streams a Blob from disk): no part bytes in the page. */
+  slice(offset: number, length: number): Blob {
+    return this.blob.slice(offset, offset + length);
+  }
+
   async read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     let bytes: Uint8Array;
     try {

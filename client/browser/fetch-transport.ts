@@ -6,22 +6,24 @@
  */
 import type { ApiSend } from '../api-core.js';
 import { NetworkError } from '../errors.js';
-import type { PartTransport, PutRequest, PutResponse } from '../engine/ports.js';
+import { bodyLength, type PartTransport, type PutRequest, type PutResponse } from '../engine/ports.js';
 
 export class FetchTransport implements PartTransport {
   async put(req: PutRequest): Promise<PutResponse> {
-    await req.pace?.(req.body.length);
+    const length = bodyLength(req.body);
+    await req.pace?.(length);
     const res = await request(`PUT part`, req.url, {
       method: 'PUT',
       headers: req.headers,
-      body: req.body as Uint8Array<ArrayBuffer>,
+      // A Blob slice streams from disk inside the browser; bytes are sent as they are.
+      body: req.body as Blob | Uint8Array<ArrayBuffer>,
       signal: req.signal,
     });
     const ok = res.status >= 200 && res.status < 300;
     const body = ok ? '' : await res.text().catch(() => '');
     if (ok) {
       await res.arrayBuffer().catch(() => undefined);
-      req.onProgress(req.body.length);
+      req.onProgress(length);
     }
     // The ETag is readable only if the bucket's CORS rule exposes it (docs/security.md).
     return { status: res.status, etag: res.headers.get('etag') ?? undefined, retryAfter: res.headers.get('retry-after') ?? undefined, body };

@@ -15,7 +15,7 @@ import { runPool } from '../scheduler.js';
 import { UrlSupplier, type FetchUrls, type PartJob } from '../url-supplier.js';
 import type { PartUrl } from '../../contract/api.js';
 import type { PartDigests } from './digests.js';
-import type { Md5Port, PartSource, PartTransport } from './ports.js';
+import type { Md5Port, PartBody, PartSource, PartTransport } from './ports.js';
 import { putPart } from './put-part.js';
 import type { Emit } from './types.js';
 
@@ -114,9 +114,14 @@ export class Pipeline {
     const { plan, source, progress, emit } = this.c;
     const n = first.partNumber;
     const size = partSize(plan, n);
-    // No bigger than the file: a run of many small files would otherwise hold a part-size buffer each.
-    const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
-    const read = () => source.read(partOffset(plan, n), size, buf);
+    const offset = partOffset(plan, n);
+    const read = async (): Promise<PartBody> => {
+      // A lazy slice (browser Blob) is sent as is: the page never holds the part's bytes.
+      if (source.slice) return source.slice(offset, size);
+      // No bigger than the file: a run of many small files would otherwise hold a part-size buffer each.
+      const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
+      return source.read(offset, size, buf);
+    };
     let body = await read();
     let job = first;
     let attempts = 0;
@@ -155,7 +160,8 @@ export class Pipeline {
           // The bytes sent do not match the MD5 the hashing pass saw: did the file change?
           run: async () => {
             body = await read();
-            if (!sameBytes(await this.c.md5.ofBytes(body), job.md5)) {
+            const md5 = body instanceof Uint8Array ? await this.c.md5.ofBytes(body) : await this.c.md5.ofRange(source, offset, size);
+            if (!sameBytes(md5, job.md5)) {
               throw new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`);
             }
           },

@@ -17,17 +17,30 @@ export interface PartSource {
    */
   read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   /**
+   * A lazy view of `length` bytes from `offset` that the transport sends as is (a browser Blob
+   * slice: the browser streams it from disk, so no part bytes enter the page's memory). A source
+   * with it is never `read` for sending; one without it is read into the engine's buffers.
+   */
+  slice?(offset: number, length: number): Blob;
+  /**
    * A token that changes whenever the content may have changed (a file: size and mtime). The
    * engine compares it before completing; a source that cannot change (a Blob) omits it.
    */
   version?(): Promise<string>;
 }
 
+/** A part as sent: bytes in memory, or a source's lazy slice (PartSource.slice). */
+export type PartBody = Uint8Array | Blob;
+
+export function bodyLength(body: PartBody): number {
+  return body instanceof Uint8Array ? body.length : body.size;
+}
+
 export interface PutRequest {
   url: string;
   /** Exactly these headers (the transport adds Content-Length for `body`). */
   headers: Record<string, string>;
-  body: Uint8Array;
+  body: PartBody;
   signal: AbortSignal;
   /**
    * Bytes of the body the connection accepted so far in this attempt; the engine's stall timer

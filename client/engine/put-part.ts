@@ -8,13 +8,13 @@ import { MpuError, PutPartError, StallError, UrlLapsedError } from '../errors.js
 import { isNetworkError, parseRetryAfter } from '../retry.js';
 import { URL_SIGNING_SLACK_MS } from '../storage-refusal.js';
 import type { RateLimiter } from '../rate-limit.js';
-import type { PartTransport } from './ports.js';
+import type { PartBody, PartTransport } from './ports.js';
 
 export interface PutPartOptions {
   partNumber: number;
   url: string;
   headers: Record<string, string>;
-  body: Uint8Array;
+  body: PartBody;
   signal?: AbortSignal;
   stallTimeoutMs: number;
   /** Bytes of this attempt accepted by the connection so far. */

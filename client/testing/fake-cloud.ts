@@ -43,7 +43,7 @@ export class FakeCloud {
   fault: (partNumber: number, attempt: number, req: PutRequest) => PutFault = () => undefined;
   /** Called after a part is stored (e.g. to abort a signal mid-upload). */
   afterPut: (partNumber: number) => void = () => undefined;
-  readonly stats = { partUrlCalls: 0, partUrlCounts: [] as number[], puts: 0, putsByPart: new Map<number, number>(), maxConcurrentPuts: 0 };
+  readonly stats = { partUrlCalls: 0, partUrlCounts: [] as number[], puts: 0, putsByPart: new Map<number, number>(), maxConcurrentPuts: 0, blobPuts: 0 };
   private concurrentPuts = 0;
   private nextId = 0;
 
@@ -132,7 +132,10 @@ export class FakeCloud {
       try {
         // Let other uploaders run, like a real request would.
         await new Promise((r) => setImmediate(r));
-        o.onProgress(Math.floor(o.body.length / 2));
+        // A lazy slice (a Blob source) is read here, as a browser's network stack reads it.
+        const body = o.body instanceof Uint8Array ? o.body : new Uint8Array(await o.body.arrayBuffer());
+        if (!(o.body instanceof Uint8Array)) this.stats.blobPuts++;
+        o.onProgress(Math.floor(body.length / 2));
         const fault = this.fault(partNumber, attempt, o);
         if (fault && 'throw' in fault) throw fault.throw;
         if (fault && 'hang' in fault) return await hang(o.signal);
@@ -141,12 +144,12 @@ export class FakeCloud {
         const headers = lower(o.headers);
         const bound = u.searchParams.get('md5');
         if (bound && headers['content-md5'] !== bound) return refused(403, 'SignatureDoesNotMatch');
-        const digest = createHash('md5').update(o.body).digest();
+        const digest = createHash('md5').update(body).digest();
         if (headers['content-md5'] && headers['content-md5'] !== digest.toString('base64')) return refused(400, 'BadDigest');
         const s = this.session(sid!);
         if (s.status !== 'in_progress') return refused(404, 'NoSuchUpload');
-        s.parts.set(partNumber, { md5: digest, size: o.body.length });
-        o.onProgress(o.body.length);
+        s.parts.set(partNumber, { md5: digest, size: body.length });
+        o.onProgress(body.length);
         this.afterPut(partNumber);
         return { status: 200, etag: `"${digest.toString('hex')}"`, retryAfter: undefined, body: '' };
       } finally {

@@ -163,3 +163,31 @@ test('the engine imports no Node built-in (fs, http(s), crypto) nor the Node ada
     expect({ file: f, bad }).toEqual({ file: f, bad: [] });
   }
 });
+
+/** A source with lazy slices (as the browser's BlobSource): the engine must send slices (MD5 still reads it). */
+class SliceSource extends MemorySource {
+  slices = 0;
+  slice(offset: number, length: number): Blob {
+    this.slices++;
+    return new Blob([this.data.subarray(offset, offset + length)]);
+  }
+}
+
+test('a source with lazy slices: every part is sent as its slice (no part bytes read into memory), ETag verified', async () => {
+  const cloud = new FakeCloud();
+  const src = new SliceSource(randomBytes(4 * CHUNK + 7));
+  const r = await run(cloud, src);
+  expect(r).toMatchObject({ parts_total: 5, parts_sent: 5, etag: etagOf(src.data) });
+  expect(cloud.stats.blobPuts).toBe(5);
+  expect(src.slices).toBe(5);
+});
+
+test('a slice source after BadDigest: the part is hashed again from the source (not from bytes) and re-sent', async () => {
+  const cloud = new FakeCloud();
+  const src = new SliceSource(randomBytes(3 * CHUNK));
+  cloud.fault = (n, attempt) => (n === 2 && attempt === 1 ? { status: 400, code: 'BadDigest' } : undefined);
+  const r = await run(cloud, src);
+  expect(r).toMatchObject({ parts_sent: 3, etag: etagOf(src.data) });
+  expect(cloud.stats.putsByPart.get(2)).toBe(2);
+  expect(cloud.stats.blobPuts).toBe(4);
+});

@@ -63,6 +63,7 @@ class FakeStreamCloud {
       try {
         await new Promise((r) => setTimeout(r, 2));
         if (this.failPut(n, attempt)) return { status: 500, etag: undefined, retryAfter: undefined, body: '<Error><Code>InternalError</Code></Error>' };
+        if (!(o.body instanceof Uint8Array)) throw new Error('a stream sends bytes in memory');
         const given = Object.entries(o.headers).find(([k]) => k.toLowerCase() === 'content-md5')?.[1];
         if (given !== md5(o.body).toString('base64')) return { status: 400, etag: undefined, retryAfter: undefined, body: '<Error><Code>BadDigest</Code></Error>' };
         this.parts.set(n, Buffer.from(o.body));
