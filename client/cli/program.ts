@@ -255,15 +255,20 @@ function interruptible(io: CliIo, say: (line: string) => void): { signal: AbortS
   return { signal: stop.signal, off: off ?? (() => undefined) };
 }
 
-async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
-  let api;
+/** The API to call, or the exit code of the usage error it printed (no API configured). */
+function apiOrExitCode(flags: UploadFlags, io: CliIo): ReturnType<typeof resolveApi> | number {
   try {
-    api = resolveApi(flags, io.env, io.cwd);
+    return resolveApi(flags, io.env, io.cwd);
   } catch (err) {
     const e = toMpuError(err);
     io.stderr.write(`mpu: ${e.message}\n`);
     return e.exitCode;
   }
+}
+
+async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
+  const api = apiOrExitCode(flags, io);
+  if (typeof api === 'number') return api;
   const { stdinCommand } = await import('./stdin-command.js');
   const { signal, off } = interruptible(io, (l) => io.stderr.write(`${l}\n`));
   try {
@@ -293,14 +298,8 @@ async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
 }
 
 async function directoryUpload(paths: string[], flags: UploadFlags, io: CliIo): Promise<number> {
-  let api;
-  try {
-    api = resolveApi(flags, io.env, io.cwd);
-  } catch (err) {
-    const e = toMpuError(err);
-    io.stderr.write(`mpu: ${e.message}\n`);
-    return e.exitCode;
-  }
+  const api = apiOrExitCode(flags, io);
+  if (typeof api === 'number') return api;
   const stateDir = flags.state ? (flags.stateDir ?? stateDirPath(io.env)) : undefined;
   if (flags.restart && !stateDir) {
     io.stderr.write('mpu: --restart needs the state directory (drop --no-state)\n');
@@ -375,14 +374,8 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
     io.stderr.write('mpu: --resume takes exactly one file\n');
     return EXIT.usage;
   }
-  let api;
-  try {
-    api = resolveApi(flags, io.env, io.cwd);
-  } catch (err) {
-    const e = toMpuError(err);
-    io.stderr.write(`mpu: ${e.message}\n`);
-    return e.exitCode;
-  }
+  const api = apiOrExitCode(flags, io);
+  if (typeof api === 'number') return api;
   if (flags.verbose) info(`API ${api.apiUrl} (from ${api.source})`);
   const stateDir = flags.state ? (flags.stateDir ?? stateDirPath(io.env)) : undefined;
   if (flags.restart && !stateDir) {

@@ -2,6 +2,7 @@
  * Handlers end to end in-process, with the AWS SDK mocked (aws-sdk-client-mock):
  * checks the HTTP contract, the session rules, and which AWS calls happen (or must not).
  */
+import './helpers/handler-env.js';
 import { jest } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -21,16 +22,6 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { MiB } from '../../contract/limits.js';
 import type { SessionRecord } from '../../lambdas/core/session.js';
 
-Object.assign(process.env, {
-  TABLE_NAME: 'sessions',
-  BUCKET_NAME: 'bucket',
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'secret',
-  POWERTOOLS_DEV: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-});
 
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);

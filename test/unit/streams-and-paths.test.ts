@@ -2,6 +2,7 @@
  * Relative paths in `filename` and stream sessions (init without file_size) through the handlers,
  * with the AWS SDK mocked: what is refused before any AWS call, how a stream is sized at complete.
  */
+import './helpers/handler-env.js';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -11,16 +12,6 @@ import type { SessionRecord } from '../../lambdas/core/session.js';
 import { checkStreamParts } from '../../lambdas/core/validation.js';
 import { ApiError } from '../../lambdas/core/errors.js';
 
-Object.assign(process.env, {
-  TABLE_NAME: 'sessions',
-  BUCKET_NAME: 'bucket',
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-  AWS_SECRET_ACCESS_KEY: 'secret',
-  POWERTOOLS_DEV: 'true',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-});
 
 const s3 = mockClient(S3Client);
 const ddb = mockClient(DynamoDBDocumentClient);
