@@ -106,7 +106,10 @@ export class ApiCore {
         return json as T;
       }
       const errBody = isErrorBody(json) ? json : undefined;
-      throw new ApiRequestError(res.status, errBody, what, parseRetryAfter(res.header('retry-after')));
+      throw new ApiRequestError(res.status, errBody, what, parseRetryAfter(res.header('retry-after')), {
+        tokenSent: Boolean(token),
+        wwwAuthenticate: res.header('www-authenticate'),
+      });
     } catch (err) {
       // Our timer's abort surfaces as the signal's reason; report it as a stall (retryable).
       if (timer.signal.aborted && !signal?.aborted) throw timer.signal.reason;

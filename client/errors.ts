@@ -70,15 +70,25 @@ const GATEWAY_HINTS: Record<number, string> = {
   403: 'the API refused the token (unknown, revoked, expired or mistyped)',
 };
 
+/**
+ * A 401 although a token was sent: a JWT authorizer refused it, and says why in
+ * `www-authenticate` (RFC 6750 `error_description`, e.g. the token has expired).
+ */
+function refusedTokenHint(wwwAuthenticate: string | undefined): string {
+  const reason = /error_description="([^"]*)"/.exec(wwwAuthenticate ?? '')?.[1];
+  return `the API refused the token${reason ? `: ${reason}` : ''} (a JWT: expired, for another audience or issuer, or badly signed?)`;
+}
+
 export class ApiRequestError extends MpuError {
   readonly status: number;
   readonly body: ErrorBody | undefined;
   /** From `Retry-After`, when the server sent one. */
   readonly retryAfterMs: number | undefined;
 
-  constructor(status: number, body: ErrorBody | undefined, what: string, retryAfterMs?: number) {
+  constructor(status: number, body: ErrorBody | undefined, what: string, retryAfterMs?: number, auth?: { tokenSent: boolean; wwwAuthenticate?: string | undefined }) {
     const code = body?.error ?? GATEWAY_CODES[status] ?? `http_${status}`;
-    super(code, `${what}: ${body?.error ? body.message : (GATEWAY_HINTS[status] ?? body?.message ?? `HTTP ${status}`)} (${code})`, exitCodeForApi(status, code));
+    const hint = status === 401 && auth?.tokenSent ? refusedTokenHint(auth.wwwAuthenticate) : GATEWAY_HINTS[status];
+    super(code, `${what}: ${body?.error ? body.message : (hint ?? body?.message ?? `HTTP ${status}`)} (${code})`, exitCodeForApi(status, code));
     this.status = status;
     this.body = body;
     this.retryAfterMs = retryAfterMs;

@@ -47,3 +47,22 @@ test('other calls send no Idempotency-Key', async () => {
     await close();
   }
 });
+
+test("a 401 names its cause: no token sent, or a sent token refused with the authorizer's reason (www-authenticate)", async () => {
+  const refusal: Answer = {
+    status: 401,
+    body: JSON.stringify({ message: 'Unauthorized' }),
+    headers: { 'content-type': 'application/json', 'www-authenticate': 'Bearer error="invalid_token" error_description="the token has expired"' },
+  };
+  const server = await scriptedServer(() => refusal);
+  const pool = createPool({ connections: 1 });
+  try {
+    const anonymous = new ApiClient({ baseUrl: server.url, pool });
+    await expect(anonymous.status('S'.repeat(22))).rejects.toThrow(/the API needs a token: pass --token/);
+    const withToken = new ApiClient({ baseUrl: server.url, pool, token: 'eyJ.a.b' });
+    await expect(withToken.status('S'.repeat(22))).rejects.toThrow(/the API refused the token: the token has expired \(a JWT/);
+  } finally {
+    await pool.close();
+    await server.close();
+  }
+});
