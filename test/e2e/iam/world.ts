@@ -28,7 +28,7 @@ import type { Deps } from '../../../lambdas/service/deps.js';
 import { S3_LIMITS } from '../../../contract/limits.js';
 import { LOCAL_STACK_NAME, localSettings } from '../../../local/cloud.js';
 import { provisionIam, type IamEnforcement } from '../../../local/iam/provision.js';
-import { ensureSessionTable, ensureTokensTable } from '../../../local/resources.js';
+import { ensureSessionTable, ensureTokensTable, localS3Client } from '../../../local/resources.js';
 import { synthesize } from '../../../local/synth.js';
 import { LOCAL_ACCOUNT_ID, type DeployedFunction } from '../../../local/template.js';
 import { readDeployedStack } from '../../../local/template-reader.js';
@@ -46,16 +46,8 @@ export interface IamWorld {
   destroy(): Promise<void>;
 }
 
-export function localS3(endpoint: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
-  return new S3Client({
-    endpoint,
-    region,
-    credentials,
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
+/** The local cloud's S3 client settings (path-style, no flexible checksums), under the tests' name. */
+export { localS3Client as localS3 };
 
 export async function createWorld(): Promise<IamWorld> {
   const t = e2eTarget();
@@ -67,7 +59,7 @@ export async function createWorld(): Promise<IamWorld> {
   const bucket = `iam-${suffix}`;
   const table = `iam-${suffix}-sessions`;
   const tokensTable = `iam-${suffix}-tokens`;
-  const adminS3 = localS3(target.s3Endpoint, target.region, target.credentials);
+  const adminS3 = localS3Client(target.s3Endpoint, target.region, target.credentials);
   const adminDb = new DynamoDBClient({ endpoint: target.dynamodbEndpoint, region: target.region, credentials: target.credentials });
   const synth = await synthesize({ stackName: LOCAL_STACK_NAME, settings: localSettings({}, S3_LIMITS.minPartSize) });
   const template = JSON.parse(readFileSync(synth.templateFile, 'utf8')) as Parameters<typeof readDeployedStack>[0];
@@ -150,7 +142,7 @@ export async function enforce(world: IamWorld, functions: readonly DeployedFunct
     const watch = (e: unknown) => {
       if (isAccessRefusal(e)) refusals.push({ functionId: id, error: (e as Error).name });
     };
-    const s3 = localS3(world.target.s3Endpoint, world.target.region, credentials);
+    const s3 = localS3Client(world.target.s3Endpoint, world.target.region, credentials);
     const base = new DynamoDBClient({ endpoint: iam.dynamoEndpoint, region: world.target.region, credentials });
     for (const c of [s3, base] as { middlewareStack: S3Client['middlewareStack'] }[]) {
       c.middlewareStack.add(
