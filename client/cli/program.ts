@@ -266,6 +266,18 @@ function apiOrExitCode(flags: UploadFlags, io: CliIo): ReturnType<typeof resolve
   }
 }
 
+/** How the stdin and directory commands report: the output flags and the process's streams. */
+function outputOptions(flags: UploadFlags, io: CliIo) {
+  return {
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+    verbose: flags.verbose === true,
+    progress: flags.progress,
+    stdout: io.stdout,
+    stderr: io.stderr,
+  };
+}
+
 async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
   const api = apiOrExitCode(flags, io);
   if (typeof api === 'number') return api;
@@ -284,12 +296,7 @@ async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
       ...(flags.retries ? { retry: { maxAttempts: flags.retries } } : {}),
       ...(flags.stallTimeout ? { stallTimeoutMs: flags.stallTimeout * 1000 } : {}),
       signal,
-      json: flags.json === true,
-      quiet: flags.quiet === true,
-      verbose: flags.verbose === true,
-      progress: flags.progress,
-      stdout: io.stdout,
-      stderr: io.stderr,
+      ...outputOptions(flags, io),
       errorJson,
     });
   } finally {
@@ -321,12 +328,7 @@ async function directoryUpload(paths: string[], flags: UploadFlags, io: CliIo): 
       ...(stateDir ? { stateDir } : {}),
       restart: flags.restart === true,
       apiUrl: api.apiUrl,
-      json: flags.json === true,
-      quiet: flags.quiet === true,
-      verbose: flags.verbose === true,
-      progress: flags.progress,
-      stdout: io.stdout,
-      stderr: io.stderr,
+      ...outputOptions(flags, io),
       signal,
       errorJson,
       onView: (view) => {
