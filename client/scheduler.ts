@@ -1,50 +1,129 @@
 /**
- * A fixed pool of `concurrency` workers pulling items from a source until it runs dry. Each
- * worker has a stable slot number (so it can own a reusable buffer). The first failure stops the
- * pool: no new items are taken, in-flight handlers see their signal abort, and once all have
- * settled the pool rejects with that first error.
+ * A pool of workers pulling items from a source until it runs dry, as many as `limit()` says:
+ * `resize()` (or any item's end) starts workers when it grew; when it shrank, workers exit after
+ * their current item. Each worker has a slot number, the lowest free one, so per-slot buffers
+ * are reused; `onRetire` tells when a slot's worker exited (its buffer can go). The first failure
+ * stops the pool: no new items are taken, in-flight handlers see their signal abort, and once all
+ * have settled the pool rejects with that first error.
  */
 export interface PoolOptions {
-  concurrency: number;
+  /** Workers wanted; read at the start, after every item and on `resize()`. At least 1 is kept. */
+  limit: () => number;
   /** Graceful stop: no new items are taken; handlers already running finish normally. */
   stop?: AbortSignal;
+  /** The worker of `slot` exited (shrink, drained source, stop or failure). */
+  onRetire?: (slot: number) => void;
 }
 
-export async function runPool<T>(
-  next: () => Promise<T | undefined>,
-  handle: (item: T, slot: number, signal: AbortSignal) => Promise<void>,
-  opts: PoolOptions,
-): Promise<void> {
+export type PoolHandler<T> = (item: T, slot: number, signal: AbortSignal) => Promise<void>;
+
+export class WorkerPool<T> {
+  private active = 0;
+  private drained = false;
+  private started = false;
+  private nextSlot = 0;
+  private readonly free: number[] = [];
+  private readonly failed = new AbortController();
+  private firstError: { error: unknown } | undefined;
+  private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
+
+  constructor(
+    private readonly next: () => Promise<T | undefined>,
+    private readonly handle: PoolHandler<T>,
+    private readonly opts: PoolOptions,
+  ) {}
+
+  /** Runs until the source is dry (or the stop signal, or the first failure) and every worker has exited. */
+  run(): Promise<void> {
+    if (this.started) throw new Error('a pool runs once');
+    this.started = true;
+    return new Promise<void>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.resize();
+      this.finishIfIdle();
+    });
+  }
+
+  /** Starts workers up to the limit (call it when the limit grew). */
+  resize(): void {
+    if (!this.started) return;
+    while (!this.stopped() && !this.drained && this.active < this.limit()) {
+      this.active++;
+      void this.work(this.takeSlot());
+    }
+  }
+
+  private limit(): number {
+    const n = Math.floor(this.opts.limit());
+    return Number.isFinite(n) && n >= 1 ? n : 1;
+  }
+
+  private stopped(): boolean {
+    return this.failed.signal.aborted || this.opts.stop?.aborted === true;
+  }
+
+  private takeSlot(): number {
+    if (this.free.length === 0) return this.nextSlot++;
+    let lowest = 0;
+    for (let i = 1; i < this.free.length; i++) if (this.free[i]! < this.free[lowest]!) lowest = i;
+    return this.free.splice(lowest, 1)[0]!;
+  }
+
+  private async work(slot: number): Promise<void> {
+    try {
+      // More workers than the limit: this one leaves (checked and counted down in one turn).
+      while (!this.stopped() && !this.drained && this.active <= this.limit()) {
+        let item: T | undefined;
+        try {
+          item = await this.next();
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        if (item === undefined) {
+          this.drained = true;
+          return;
+        }
+        if (this.stopped()) return;
+        try {
+          await this.handle(item, slot, this.failed.signal);
+        } catch (error) {
+          this.fail(error);
+          return;
+        }
+        this.resize();
+      }
+    } finally {
+      this.active--;
+      this.free.push(slot);
+      this.opts.onRetire?.(slot);
+      this.finishIfIdle();
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.firstError) return;
+    this.firstError = { error };
+    this.failed.abort(error);
+  }
+
+  private finishIfIdle(): void {
+    if (this.active > 0 || !this.settle) return;
+    if (!this.stopped() && !this.drained) {
+      // Every worker left on a shrink that a resize did not follow: keep one going.
+      this.resize();
+      if (this.active > 0) return;
+    }
+    const { resolve, reject } = this.settle;
+    this.settle = undefined;
+    if (this.firstError) reject(this.firstError.error);
+    else resolve();
+  }
+}
+
+/** A pool of a fixed `concurrency`. */
+export async function runPool<T>(next: () => Promise<T | undefined>, handle: PoolHandler<T>, opts: { concurrency: number; stop?: AbortSignal }): Promise<void> {
   if (!Number.isInteger(opts.concurrency) || opts.concurrency < 1) throw new RangeError('concurrency must be a positive integer');
-  const failed = new AbortController();
-  let firstError: { error: unknown } | undefined;
-  const stopped = () => failed.signal.aborted || opts.stop?.aborted === true;
-
-  const worker = async (slot: number): Promise<void> => {
-    while (!stopped()) {
-      let item: T | undefined;
-      try {
-        item = await next();
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (item === undefined || stopped()) return;
-      try {
-        await handle(item, slot, failed.signal);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-    }
-  };
-  const fail = (error: unknown) => {
-    if (!firstError) {
-      firstError = { error };
-      failed.abort(error);
-    }
-  };
-
-  await Promise.all(Array.from({ length: opts.concurrency }, (_, slot) => worker(slot)));
-  if (firstError) throw firstError.error;
+  const { concurrency } = opts;
+  await new WorkerPool(next, handle, { limit: () => concurrency, ...(opts.stop ? { stop: opts.stop } : {}) }).run();
 }

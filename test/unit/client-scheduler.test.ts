@@ -1,4 +1,4 @@
-import { runPool } from '../../client/scheduler.js';
+import { runPool, WorkerPool } from '../../client/scheduler.js';
 
 const source = (items: number[]) => {
   const queue = [...items];
@@ -72,4 +72,86 @@ test('a graceful stop lets running handlers finish and takes nothing new', async
 
 test('invalid concurrency is refused', async () => {
   await expect(runPool(source([]), async () => undefined, { concurrency: 0 })).rejects.toThrow(RangeError);
+});
+
+describe('WorkerPool: the worker count follows limit()', () => {
+  /** Items that finish when the test says so, so the pool's state can be read between steps. */
+  const gated = (count: number) => {
+    const queue = Array.from({ length: count }, (_, i) => i);
+    const running = new Map<number, { slot: number; release: () => void }>();
+    const next = async () => queue.shift();
+    const handle = (item: number, slot: number) => new Promise<void>((release) => running.set(item, { slot, release: () => (running.delete(item), release()) }));
+    const finishOne = async (item?: number) => {
+      const key = item ?? [...running.keys()][0]!;
+      running.get(key)!.release();
+      await tick();
+    };
+    return { next, handle, running, finishOne };
+  };
+
+  test('grows on resize(), shrinks as items end, reuses the lowest free slots, retires the others', async () => {
+    let limit = 2;
+    const g = gated(40);
+    const retired: number[] = [];
+    const pool = new WorkerPool(g.next, g.handle, { limit: () => limit, onRetire: (s) => retired.push(s) });
+    const done = pool.run();
+    await tick();
+    expect(g.running.size).toBe(2);
+
+    limit = 6;
+    pool.resize();
+    await tick();
+    expect(g.running.size).toBe(6);
+    expect(new Set([...g.running.values()].map((r) => r.slot))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+
+    limit = 3;
+    // Shrinking never cuts a running item: each worker leaves after its current one.
+    expect(g.running.size).toBe(6);
+    for (let i = 0; i < 3; i++) await g.finishOne();
+    expect(g.running.size).toBe(3);
+    expect(retired).toHaveLength(3);
+    await g.finishOne();
+    expect(g.running.size).toBe(3);
+
+    limit = 5;
+    pool.resize();
+    await tick();
+    expect(g.running.size).toBe(5);
+    const slots = [...g.running.values()].map((r) => r.slot);
+    expect(new Set(slots).size).toBe(5);
+    // Retired slots were reused: never more slot numbers than the largest count.
+    expect(Math.max(...slots)).toBeLessThan(6);
+
+    while (g.running.size > 0) await g.finishOne();
+    await done;
+    expect(g.running.size).toBe(0);
+  });
+
+  test('a limit below 1 keeps one worker; an item end picks up a larger limit without resize()', async () => {
+    let limit = 0;
+    const g = gated(10);
+    const pool = new WorkerPool(g.next, g.handle, { limit: () => limit });
+    const done = pool.run();
+    await tick();
+    expect(g.running.size).toBe(1);
+    limit = 3;
+    await g.finishOne();
+    expect(g.running.size).toBe(3);
+    while (g.running.size > 0) await g.finishOne();
+    await done;
+  });
+
+  test('the first failure still stops a dynamic pool', async () => {
+    let taken = 0;
+    const pool = new WorkerPool(
+      async () => (taken < 100 ? ++taken : undefined),
+      async (item) => {
+        await tick(1);
+        if (item === 5) throw new Error('boom');
+      },
+      { limit: () => Math.min(8, taken + 1) },
+    );
+    await expect(pool.run()).rejects.toThrow('boom');
+    expect(taken).toBeLessThan(30);
+  });
 });
