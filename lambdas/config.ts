@@ -10,6 +10,10 @@ import { ENV } from './env.js';
 export { ENV };
 
 const intFrom = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
 
 const configSchema = z.object({
   tableName: z.string().min(1),
@@ -24,12 +28,16 @@ const configSchema = z.object({
   maxOpenSessionsPerOwner: intFrom(DEFAULTS.maxOpenSessionsPerOwner),
   s3Endpoint: z.string().url().optional(),
   s3PublicEndpoint: z.string().url().optional(),
-  s3ForcePathStyle: z
-    .enum(['true', 'false', '1', '0'])
-    .optional()
-    .transform((v) => v === 'true' || v === '1'),
+  s3ForcePathStyle: flag,
+  /** Presign part URLs for Transfer Acceleration; the handlers' own S3 calls stay regional. */
+  s3UseAccelerateEndpoint: flag,
   dynamodbEndpoint: z.string().url().optional(),
-});
+})
+  // The accelerate endpoint is virtual-hosted only, and it is an origin of its own.
+  .refine((c) => !(c.s3UseAccelerateEndpoint && (c.s3ForcePathStyle || c.s3PublicEndpoint !== undefined)), {
+    path: ['s3UseAccelerateEndpoint'],
+    message: `Transfer Acceleration cannot be combined with ${ENV.s3ForcePathStyle} or ${ENV.s3PublicEndpoint}`,
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

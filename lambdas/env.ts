@@ -17,6 +17,8 @@ export const ENV = {
   /** Endpoint written into presigned URLs when clients reach S3 by another address than Lambda does. */
   s3PublicEndpoint: 'S3_PUBLIC_ENDPOINT',
   s3ForcePathStyle: 'S3_FORCE_PATH_STYLE',
+  /** 'true': part URLs are presigned for S3 Transfer Acceleration (`<bucket>.s3-accelerate.amazonaws.com`). */
+  s3UseAccelerateEndpoint: 'S3_USE_ACCELERATE_ENDPOINT',
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   /** The API tokens table; read by the authorizer (and the Function URL router) only. */
   tokensTableName: 'TOKENS_TABLE_NAME',

@@ -84,6 +84,7 @@ export class MpuStack extends Stack {
       accessLogRetentionDays: s.accessLogRetentionDays,
       removalPolicy,
       sessionTtlSeconds: s.sessionTtlSeconds,
+      transferAcceleration: s.transferAcceleration,
     });
     acknowledgeLogBucket(this.uploads.logBucket);
 
@@ -116,6 +117,8 @@ export class MpuStack extends Stack {
         ? // Lambdas reach LocalStack at another address than the client does: sign for the client's.
           { [ENV.s3PublicEndpoint]: s.s3PublicEndpoint, [ENV.s3ForcePathStyle]: 'true' }
         : {}),
+      // Part URLs for the bucket's accelerate endpoint (resolveSettings() refused it with the above).
+      ...(s.transferAcceleration ? { [ENV.s3UseAccelerateEndpoint]: 'true' } : {}),
       ...(s.minPartSize !== undefined ? { [ENV.minPartSize]: String(s.minPartSize) } : {}),
       ...(s.maxOpenSessionsPerOwner !== undefined ? { [ENV.maxOpenSessionsPerOwner]: String(s.maxOpenSessionsPerOwner) } : {}),
       // Not configuration but a Node flag: stack traces map through the bundled source maps.

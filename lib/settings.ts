@@ -79,8 +79,19 @@ export interface MpuSettings {
    * the handlers then scope sessions to the JWT's `sub`, and no tokens table is created.
    */
   readonly jwtAuth?: JwtAuthSettings;
-  /** Endpoint written into presigned URLs (LocalStack: the host-reachable S3 address). */
+  /**
+   * Origin written into presigned part URLs instead of S3's own: what clients reach storage by
+   * (LocalStack's host-reachable address, a proxy or a CDN in front of the bucket). Signed
+   * path-style, as such a front forwards the Host it was sent.
+   */
   readonly s3PublicEndpoint?: string;
+  /**
+   * S3 Transfer Acceleration: the bucket gets an accelerate configuration and part URLs are
+   * presigned for `<bucket>.s3-accelerate.amazonaws.com`, so clients far from the bucket's region
+   * send parts to the nearest edge location (billed per GB on top of S3; docs/deploy.md).
+   * Virtual-hosted only: not with s3PublicEndpoint (path-style) or LocalStack.
+   */
+  readonly transferAcceleration: boolean;
   /**
    * Multipart minimum part size the handlers enforce (MIN_PART_SIZE). Unset: S3's 5 MiB. Only a
    * test cluster that lowers its own minimum (the local cloud's RGW) sets it, so its template
@@ -112,6 +123,7 @@ export const DEFAULT_SETTINGS: MpuSettings = {
   dashboard: true,
   tracing: false,
   authCacheTtlSeconds: DEFAULT_AUTH_CACHE_TTL_SECONDS,
+  transferAcceleration: false,
 };
 
 /**
@@ -175,6 +187,7 @@ const contextSchema = z.object({
   jwtIssuer: z.string().url().optional(),
   jwtAudience: list.optional(),
   s3PublicEndpoint: z.string().url().optional(),
+  transferAcceleration: bool.optional(),
   minPartSize: int(1, S3_LIMITS.minPartSize).optional(),
   maxOpenSessionsPerOwner: int(1, 1_000_000).optional(),
 });
@@ -232,9 +245,27 @@ export function resolveSettings(partial: Partial<MpuSettings> = {}): MpuSettings
   if (s.maxOpenSessionsPerOwner !== undefined && (!Number.isInteger(s.maxOpenSessionsPerOwner) || s.maxOpenSessionsPerOwner < 1)) {
     throw new Error('maxOpenSessionsPerOwner must be a positive integer');
   }
+  checkTransferAcceleration(s);
   if (!s.objectKeyPrefix.endsWith('/')) throw new Error('objectKeyPrefix must end with "/"');
   if (s.corsAllowedOrigins.some((o) => o !== '*' && !/^https?:\/\/[^/]+$/.test(o))) {
     throw new Error('corsAllowedOrigins: each origin is "*" or scheme://host[:port] without a path');
   }
   return s;
+}
+
+/**
+ * Transfer Acceleration is reached only virtual-hosted (`<bucket>.s3-accelerate.amazonaws.com`):
+ * S3 refuses it for bucket names with periods, and a URL for another origin (path-style, the way
+ * s3PublicEndpoint and LocalStack are signed) cannot be accelerated. Refused here, at synth, rather
+ * than as part URLs that fail on the first PUT.
+ */
+function checkTransferAcceleration(s: MpuSettings): void {
+  if (!s.transferAcceleration) return;
+  if (s.localstack) throw new Error('transferAcceleration: LocalStack has no accelerate endpoint; deploy to AWS for it');
+  if (s.s3PublicEndpoint !== undefined) {
+    throw new Error('transferAcceleration and s3PublicEndpoint exclude each other: part URLs go to the accelerate endpoint or to that origin, not both');
+  }
+  if (s.bucketName?.includes('.')) {
+    throw new Error(`transferAcceleration: the bucket name must not contain periods (S3 refuses acceleration for ${s.bucketName})`);
+  }
 }

@@ -13,6 +13,11 @@ export interface UploadBucketProps {
   readonly removalPolicy: RemovalPolicy;
   /** How long a session may stay open: the lifecycle backstop must never cut an open session's parts. */
   readonly sessionTtlSeconds: number;
+  /**
+   * S3 Transfer Acceleration (AccelerateConfiguration Enabled). CloudFormation sets it with the
+   * deploying identity; the functions only presign for the accelerate endpoint, so no role changes.
+   */
+  readonly transferAcceleration?: boolean;
 }
 
 /**
@@ -52,6 +57,7 @@ export class UploadBucket extends Construct {
       ...SECURE_BUCKET,
       ...(props.bucketName ? { bucketName: props.bucketName } : {}),
       removalPolicy: props.removalPolicy,
+      ...(props.transferAcceleration ? { transferAcceleration: true } : {}),
       // Who wrote and read what, for audits; delivered by the S3 logging service (bucket policy grant).
       serverAccessLogsBucket: this.logBucket,
       serverAccessLogsPrefix: 'uploads/',
