@@ -59,6 +59,12 @@ export interface LocalCloudOptions {
   /** Where the functions reach S3 (e.g. a fault proxy in front of RGW); default RGW itself. */
   functionS3Endpoint?: string;
   /**
+   * Where clients reach S3 (a proxy or CDN in front of RGW): part URLs are presigned for this
+   * origin (the stack setting s3PublicEndpoint, `npm run local -- --s3-public-endpoint`). Default
+   * RGW's own address.
+   */
+  s3PublicEndpoint?: string;
+  /**
    * Mutation tests only: changes the synthesized template (a copy; the cache is untouched)
    * before the cloud reads it, e.g. to misspell a function's environment variable.
    */
@@ -169,12 +175,16 @@ export const LOCAL_STACK_NAME = 'MpuLocal';
  * changes the functions, the API or the bucket matters; alarms and dashboards are never run.
  */
 export function localSettings(o: LocalCloudOptions, minPartSize: number): SynthSettings {
+  if (o.settings?.transferAcceleration) {
+    throw new Error('transferAcceleration: RGW has no accelerate endpoint, the local cloud cannot run it (docs/local-fidelity.md)');
+  }
   return {
     // Every answer checked at once: a revoked token is refused at once and tests are deterministic.
     authCacheTtlSeconds: o.authCacheTtlSeconds ?? CLOUD_DEFAULTS.authCacheTtlSeconds,
     ...(minPartSize !== S3_LIMITS.minPartSize ? { minPartSize } : {}),
     ...(o.corsAllowedOrigins?.length ? { corsAllowedOrigins: o.corsAllowedOrigins } : {}),
     ...(o.jwtAuth ? { jwtAuth: { issuer: o.jwtAuth.issuer, audience: [...o.jwtAuth.audience] } } : {}),
+    ...(o.s3PublicEndpoint ? { s3PublicEndpoint: o.s3PublicEndpoint } : {}),
     ...o.settings,
   };
 }
@@ -315,7 +325,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const specFile = stack ? join(dir, 'gateway-spec.json') : undefined;
     // Filled once the resources (and IAM) exist, before the gateway starts.
     let artifacts: { spec: GatewaySpec; sweeperEnv: Record<string, string> } | undefined;
-    let handlerEnv: Record<string, string> = stack ? {} : handlerEnvironment(endpoints, minPartSize, options.handlerEnv);
+    // From source the public origin is a handler variable, as the stack would set it.
+    const sourceEnv = { ...(options.s3PublicEndpoint ? { [ENV.s3PublicEndpoint]: options.s3PublicEndpoint } : {}), ...options.handlerEnv };
+    let handlerEnv: Record<string, string> = stack ? {} : handlerEnvironment(endpoints, minPartSize, sourceEnv);
     const controlPort = stack ? await freePort() : undefined;
     const fromSourceCors = corsFromOrigins(options.corsAllowedOrigins ?? []);
     const startGw = async () => {

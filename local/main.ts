@@ -13,6 +13,7 @@ import { writeEndpointsFile } from './endpoints.js';
 import { startLocalJwt } from './jwt/local-auth.js';
 import { WEB_DEFAULT_PORT, freeWebPort, startWebServer, webOrigin } from './web-server.js';
 import { parseSize } from '../client/index.js';
+import { parseS3PublicEndpoint } from './public-endpoint.js';
 
 const USAGE = `Usage: npm run local -- [options]
 
@@ -28,6 +29,10 @@ const USAGE = `Usage: npm run local -- [options]
   --auth <token|jwt>        token (default): the stack's API token authorizer. jwt: the JWT variant
                             (-c jwtIssuer/-c jwtAudience) trusting a local OIDC issuer; the endpoints
                             file's token is then a JWT for --owner, valid 12 h (local/jwt/).
+  --s3-public-endpoint <url>
+                            Presign part URLs for this origin (scheme://host[:port]) instead of RGW's:
+                            a proxy or CDN in front of RGW that forwards requests unchanged.
+                            Synthesized into the stack like -c s3PublicEndpoint.
   --cors-origin <url>       A browser origin allowed by the API's and the bucket's CORS (repeatable);
                             synthesized into the stack like -c corsAllowedOrigins.
   --web-port <port>         Port of the example pages (http://localhost:<port>, allowed by CORS).
@@ -62,6 +67,7 @@ async function main(): Promise<number> {
       owner: { type: 'string' },
       'auth-cache-ttl': { type: 'string' },
       'cors-origin': { type: 'string', multiple: true },
+      's3-public-endpoint': { type: 'string' },
       'web-port': { type: 'string' },
       'from-source': { type: 'boolean' },
       'no-iam': { type: 'boolean' },
@@ -76,6 +82,8 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = (line: string) => console.log(`[local] ${line}`);
+  // Checked before anything starts: a bad URL would only show as part PUTs that never arrive.
+  const s3PublicEndpoint = values['s3-public-endpoint'] !== undefined ? parseS3PublicEndpoint(values['s3-public-endpoint']) : undefined;
 
   const problems = await checkDependencies();
   if (problems.length) {
@@ -131,6 +139,7 @@ async function main(): Promise<number> {
     ...(values.owner ? { defaultOwner: values.owner } : {}),
     ...(values['auth-cache-ttl'] !== undefined ? { authCacheTtlSeconds: parseSeconds(values['auth-cache-ttl']) } : {}),
     corsAllowedOrigins: [webOrigin(webPort), ...(values['cors-origin'] ?? [])],
+    ...(s3PublicEndpoint ? { s3PublicEndpoint } : {}),
     ...(values['from-source'] ? { fromSource: true } : {}),
     ...(values['no-iam'] ? { iam: false } : {}),
     ...(jwt ? { jwtAuth: jwt.jwtAuth } : {}),
@@ -154,6 +163,7 @@ Local cloud is up (${(cloud.timings.total ?? 0) / 1000} s). Ctrl-C stops it and 
   API (gateway)   ${e.api_url}   ${cloud.synth ? `stack ${cloud.synth.stackName} from ${cloud.synth.dir}${cloud.synth.cached ? ' (cached)' : ''}` : 'handlers from source'}
   Web pages       ${web.url}/upload.html  ${web.url}/uppy.html
   S3 (Ceph RGW)   ${e.s3_endpoint}   bucket ${e.bucket}  (path-style)
+  Part URLs       ${s3PublicEndpoint ? `${s3PublicEndpoint} (--s3-public-endpoint: it must forward to ${e.s3_endpoint})` : `${e.s3_endpoint} (RGW itself)`}
   DynamoDB Local  ${e.dynamodb_endpoint}   table ${e.table}, tokens ${e.tokens_table}
   ${
     jwt
