@@ -1,8 +1,9 @@
 /**
  * Uploading a stream of unknown length (`mpu upload - --name NAME`): the session is opened
  * without a size, the input is cut into parts of one fixed size as it arrives, each part is
- * hashed and sent from its in-memory buffer (so a failed PUT is retried from that buffer: a pipe
- * cannot be read twice), and the session is completed with the number of parts read; the API
+ * hashed and sent from its in-memory buffer (engine/send-part.ts: a failed PUT is retried from
+ * that buffer, a pipe cannot be read twice) to a URL from the URL supplier (batches, in part
+ * order, as for files), and the session is completed with the number of parts read; the API
  * sizes the object from storage and the client checks its ETag against the parts' MD5s.
  *
  * Memory: `concurrency` part buffers, reused; the reader waits for a free one, so a fast pipe
@@ -11,21 +12,19 @@
  * A pipe cannot be resumed once the process is gone (its bytes are consumed): any failure or
  * interruption aborts the session, so no parts are left behind in storage.
  */
-import type { AbortResponse, CompleteRequest, CompleteResponse, InitRequest, InitResponse, PartUrl, PartUrlRequest, PartUrlResponse } from '../contract/api.js';
+import type { AbortResponse, CompleteRequest, CompleteResponse, InitRequest, InitResponse, PartUrlRequest, PartUrlResponse } from '../contract/api.js';
 import { API_LIMITS, GiB, S3_LIMITS } from '../contract/limits.js';
 import { minimumChunkSize } from '../contract/parts.js';
 import { IntegrityError, InterruptedError, MpuError, UsageError } from './errors.js';
-import { etagMatches, md5Base64, md5Hex, multipartEtagOf, normalizeEtag, concatDigests } from './etag.js';
-import { putPart } from './engine/put-part.js';
+import { multipartEtagOf, normalizeEtag, concatDigests } from './etag.js';
 import type { PartTransport } from './engine/ports.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import { reasonOf, sendPart } from './engine/send-part.js';
+import type { RetryPolicy } from './retry.js';
 import { formatBytes } from './sizes.js';
+import { EXPIRY_MARGIN_MS, UrlSupplier } from './url-supplier.js';
 
 /** `--expected-size` when none is given: the part size then fits 100 GiB in 10,000 parts (11 MiB). */
 export const DEFAULT_EXPECTED_STREAM_SIZE = 100 * GiB;
-/** A URL closer than this to its expiry is fetched again before use. */
-const EXPIRY_MARGIN_MS = 60_000;
-const MAX_REFRESHES = 3;
 
 export interface StreamApi {
   init(body: InitRequest): Promise<InitResponse>;
@@ -86,12 +85,20 @@ export async function uploadStream(input: AsyncIterable<Uint8Array>, o: StreamUp
   const init = await deps.api.init({ filename: o.name, chunk_size: chunkSize, ...(o.contentType ? { content_type: o.contentType } : {}) });
   const sid = init.session_id;
   o.onSession?.({ session_id: sid, chunk_size: init.chunk_size, max_size: init.chunk_size * S3_LIMITS.maxParts });
-  const initialUrls = new Map(init.parts.map((p) => [p.part_number, p]));
-  const initialExpiresAt = Date.now() + init.url_expires_in * 1000;
+  // URLs in part order for as many parts as S3 allows: the stream's end is unknown, so the last
+  // batch may cover parts never read (unbound URLs cost nothing but the call that brought them).
+  const urls = new UrlSupplier({
+    fetchUrls: (parts) => deps.api.partUrls(sid, parts),
+    parts: Array.from({ length: S3_LIMITS.maxParts }, (_, i) => i + 1),
+    initialUrls: init.parts,
+    initialExpiresAt: Date.now() + init.url_expires_in * 1000,
+    concurrency: () => o.concurrency,
+    partSize: init.chunk_size,
+  });
 
   try {
-    const sender = new PartSender(sid, init.chunk_size, initialUrls, initialExpiresAt, o, deps);
-    const read = await sender.readAll(input);
+    const sender = new PartSender(sid, init.chunk_size, urls, o, deps);
+    const read = await sender.readAll(input).finally(() => urls.close());
     const done = await deps.api.complete(sid, completeParts(read.etags));
     const expected = multipartEtagOf(deps.md5(concatDigests(read.digests)), read.digests.length);
     if (normalizeEtag(done.etag) !== expected) {
@@ -141,8 +148,7 @@ class PartSender {
   constructor(
     private readonly sid: string,
     private readonly chunkSize: number,
-    private readonly initialUrls: Map<number, PartUrl>,
-    private readonly initialExpiresAt: number,
+    private readonly urls: UrlSupplier,
     private readonly o: StreamUploadOptions,
     private readonly deps: StreamDeps,
   ) {}
@@ -230,48 +236,28 @@ class PartSender {
     this.inFlight.add(tracked);
   }
 
-  private async url(n: number, digest: Uint8Array, fresh: boolean): Promise<{ url: string; headers: Record<string, string>; expiresAt: number }> {
-    const initial = this.initialUrls.get(n);
-    if (!fresh && initial && this.initialExpiresAt - Date.now() > EXPIRY_MARGIN_MS) {
-      // init's URLs are not bound to an MD5; the Content-MD5 header still makes storage check the bytes.
-      return { url: initial.url, headers: { ...initial.headers, 'content-md5': md5Base64(digest) }, expiresAt: this.initialExpiresAt };
-    }
-    const res = await this.deps.api.partUrls(this.sid, [{ part_number: n, md5: md5Base64(digest) }]);
-    const p = res.parts[0]!;
-    return { url: p.url, headers: p.headers, expiresAt: Date.now() + res.url_expires_in * 1000 };
-  }
-
+  /** Takes the next URL (jobs come in part order, as parts are launched) and sends the part until stored. */
   private async send(n: number, body: Uint8Array, digest: Uint8Array): Promise<void> {
-    let job = await this.url(n, digest, false);
-    let attempts = 0;
-    await withRetry(
-      async (attempt) => {
-        attempts = attempt;
-        const etag = await putPart(this.deps.transport, {
-          partNumber: n,
-          url: job.url,
-          headers: job.headers,
-          body,
-          stallTimeoutMs: this.o.stallTimeoutMs,
-          urlExpiresAt: job.expiresAt,
-          // A stopped stream is aborted anyway: parts in flight are cut, not finished.
-          ...(this.o.signal ? { signal: this.o.signal } : {}),
-        });
-        if (!etagMatches(etag, digest)) {
-          throw new IntegrityError(`storage stored part ${n} with ETag ${normalizeEtag(etag)}, but its MD5 is ${md5Hex(digest)}`);
-        }
-        this.etags[n - 1] = etag;
-      },
-      this.o.retry,
-      {
-        ...(this.o.signal ? { signal: this.o.signal } : {}),
-        refresh: { limit: MAX_REFRESHES, run: async () => void (job = await this.url(n, digest, true)) },
-        onRetry: (r) => this.o.onRetry?.(`PUT part ${n}`, r.attempt, r.delayMs, r.error instanceof Error ? r.error.message : String(r.error)),
-        beforeRetry: async () => {
-          if (job.expiresAt - Date.now() < EXPIRY_MARGIN_MS) job = await this.url(n, digest, true);
-        },
-      },
-    );
+    const job = await this.urls.take();
+    if (job?.partNumber !== n) throw new MpuError('bad_response', `expected a URL for part ${n}, got ${job ? `part ${job.partNumber}` : 'none'}`);
+    const { etag, attempts } = await sendPart({
+      partNumber: n,
+      part: { body, md5: digest },
+      grant: job,
+      renew: () => this.urls.refresh(n),
+      // The part is in memory and cannot change: the same MD5 again means the bytes were garbled on the way.
+      reread: async () => ({ body, md5: this.deps.md5(body) }),
+      changed: () => new IntegrityError(`part ${n} changed in memory while it was being sent`),
+      expiryMarginMs: EXPIRY_MARGIN_MS,
+      transport: this.deps.transport,
+      retry: this.o.retry,
+      stallTimeoutMs: this.o.stallTimeoutMs,
+      // A stopped stream is aborted anyway: parts in flight are cut, not finished.
+      signal: this.o.signal,
+      onRetry: (r) => this.o.onRetry?.(`PUT part ${n}`, r.attempt, r.delayMs, reasonOf(r.error)),
+    });
+    this.etags[n - 1] = etag;
+    this.urls.stored(body.length);
     this.o.onPart?.({ part_number: n, size: body.length, attempts });
   }
 

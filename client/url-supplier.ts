@@ -1,232 +1,236 @@
 /**
- * Supplies the uploaders with (part, MD5, presigned URL) jobs ahead of need.
+ * Supplies the uploaders with (part, presigned URL) jobs in part order, ahead of need, in as few
+ * API calls as the URL lifetime allows.
  *
- * The hashing pass `add`s parts in order as their MD5s become known; the supplier asks the API for
- * MD5-bound URLs in batches (one request in flight at a time, up to 500 parts each) and hands jobs
- * out in part order. A batch is sent when enough parts are pending, or early when the uploaders are
- * about to starve, so the API's round trip overlaps the uploads. `waitForRoom` bounds how far the
- * hashing pass may run ahead, which also keeps fetched URLs from expiring before use.
- *
- * URLs that came with `init` (not bound to an MD5) are used first for their parts, with our own
- * Content-MD5 header added: storage still verifies the bytes, and no extra round trip is needed.
+ * The URLs are unbound (no MD5 in their signature): an uploader hashes the part once it has read
+ * it and sends the MD5 as Content-MD5, which storage verifies whenever it is present. So URLs can
+ * be fetched long before the bytes are read: init's first 100, then `/parts` batches sized to
+ * what the uploaders can send within most of a URL's lifetime at the rate measured so far, clamped to
+ * [100, 500] (fewer only at the end). One batch request is in flight at a time, sent while enough
+ * jobs are still ready to cover its round trip, so uploaders do not starve. Jobs close to expiry
+ * are not handed out: they go back to the queue and are re-signed together with the next batch.
  */
-import type { PartUrl, PartUrlResponse } from '../contract/api.js';
+import type { PartUrl, PartUrlRequest, PartUrlResponse } from '../contract/api.js';
 import { API_LIMITS } from '../contract/limits.js';
-import { md5Base64 } from './etag.js';
 import { MpuError } from './errors.js';
+
+/** A URL closer than this to its expiry is replaced before use. */
+export const EXPIRY_MARGIN_MS = 60_000;
+/** Fewest URLs per `/parts` call while that many parts remain: at most one call per 100 parts. */
+export const MIN_BATCH = 100;
+/** Share of a URL's lifetime (less the margin) a batch is sized to fill at the measured rate. */
+const USABLE_SHARE = 0.75;
+/** Round trip of a `/parts` call assumed until one was measured. */
+const ASSUMED_FETCH_MS = 1000;
 
 export interface PartJob {
   partNumber: number;
-  md5: Uint8Array;
   url: string;
-  /** Exactly the headers the PUT must send (the server's, plus Content-MD5). */
+  /** Headers the PUT must send for the signature to hold (the uploader adds Content-MD5). */
   headers: Record<string, string>;
   /** When the URL stops working (ms since epoch). */
   expiresAt: number;
 }
 
-export type FetchUrls = (parts: { part_number: number; md5: string }[]) => Promise<Pick<PartUrlResponse, 'url_expires_in' | 'parts'>>;
+export type FetchUrls = (parts: PartUrlRequest['parts']) => Promise<Pick<PartUrlResponse, 'url_expires_in' | 'parts'>>;
 
 export interface UrlSupplierOptions {
   fetchUrls: FetchUrls;
+  /** The parts to hand out, ascending. */
+  parts: readonly number[];
   /** Unbound URLs from init, valid until `initialExpiresAt`. */
   initialUrls?: readonly PartUrl[];
   initialExpiresAt?: number;
-  /** Most parts hashed but not yet taken by an uploader. */
-  window: number;
-  /** Send a batch once this many parts wait for a URL. */
-  batchSize: number;
-  /** Send whatever is pending when fewer ready jobs than this remain. */
-  lowWater: number;
-  /** A URL closer than this to its expiry is not handed out but fetched again. */
-  expiryMarginMs: number;
-  maxBatch?: number;
+  /** Uploaders at work now; read at every decision, so the look-ahead follows a changing count. */
+  concurrency: () => number;
+  /** Bytes of a part: turns the measured rate into parts. */
+  partSize: number;
+  expiryMarginMs?: number;
   now?: () => number;
 }
 
-interface Pending {
-  partNumber: number;
-  md5: Uint8Array;
+/**
+ * URLs to ask for in one call: as many parts as the measured rate sends in the usable part of a
+ * URL's lifetime, within [MIN_BATCH, maxUrlsPerRequest]; all the rest when they fit in one call
+ * and would otherwise leave a tail smaller than MIN_BATCH (a call of its own).
+ */
+export function batchSize(o: { remaining: number; bytesPerSecond: number; partSize: number; usableMs: number }): number {
+  const max = API_LIMITS.maxUrlsPerRequest;
+  const affordable = Math.floor((o.bytesPerSecond * Math.max(0, o.usableMs)) / 1000 / Math.max(1, o.partSize));
+  const size = Math.min(o.remaining, Math.max(MIN_BATCH, Math.min(max, affordable)));
+  return o.remaining <= max && o.remaining - size < MIN_BATCH ? o.remaining : size;
 }
 
-interface Waiter<T> {
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
+/**
+ * Ready jobs below which the next batch is asked for: every uploader takes one at once, and the
+ * parts sent during two round trips of the call (the rate may rise) must still find theirs.
+ */
+export function lowWater(o: { concurrency: number; bytesPerSecond: number; partSize: number; fetchMs: number }): number {
+  const partsPerSecond = o.bytesPerSecond / Math.max(1, o.partSize);
+  return 2 * o.concurrency + Math.ceil((partsPerSecond * 2 * o.fetchMs) / 1000);
+}
+
+interface Waiter {
+  resolve: (job: PartJob | undefined) => void;
+  reject: (err: unknown) => void;
 }
 
 export class UrlSupplier {
-  private readonly opts: Required<Omit<UrlSupplierOptions, 'initialUrls' | 'initialExpiresAt'>>;
-  private readonly initial = new Map<number, PartUrl>();
-  private readonly initialExpiresAt: number;
-  private pending: Pending[] = [];
+  private readonly now: () => number;
+  private readonly margin: number;
+  /** Parts without a usable URL yet, ascending. */
+  private unsigned: number[];
+  /** Signed jobs not handed out yet, ascending. */
   private ready: PartJob[] = [];
-  private inFlightParts = 0;
-  private ended = false;
+  private fetching = false;
   private closed = false;
   private failure: { error: unknown } | undefined;
-  private takers: Waiter<PartJob | undefined>[] = [];
-  private roomWaiters: Waiter<boolean>[] = [];
-  /** Number of /parts requests made (for tests and stats). */
+  private takers: Waiter[] = [];
+  /** The URL lifetime the API last granted, ms. */
+  private lifetimeMs: number | undefined;
+  private fetchMs = ASSUMED_FETCH_MS;
+  /** Rate measurement: bytes stored since the first job was taken. */
+  private startedAt: number | undefined;
+  private storedBytes = 0;
+  /** `/parts` calls made (tests, stats). */
   requests = 0;
 
-  constructor(opts: UrlSupplierOptions) {
-    this.opts = { maxBatch: API_LIMITS.maxUrlsPerRequest, now: Date.now, ...opts };
-    for (const u of opts.initialUrls ?? []) this.initial.set(u.part_number, u);
-    this.initialExpiresAt = opts.initialExpiresAt ?? 0;
-  }
-
-  /** Parts accepted and not yet handed out. */
-  get outstanding(): number {
-    return this.pending.length + this.inFlightParts + this.ready.length;
-  }
-
-  /** Resolves true when another part may be added, false once the supplier is closed or failed. */
-  waitForRoom(): Promise<boolean> {
-    if (this.closed || this.failure) return Promise.resolve(false);
-    if (this.outstanding < this.opts.window) return Promise.resolve(true);
-    return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }));
-  }
-
-  add(partNumber: number, md5: Uint8Array): void {
-    if (this.closed || this.failure) return;
-    const now = this.opts.now();
-    const init = this.initial.get(partNumber);
-    if (init) {
-      this.initial.delete(partNumber);
-      if (this.initialExpiresAt - now > this.opts.expiryMarginMs) {
-        this.pushReady(toJob(init, md5, this.initialExpiresAt));
-        this.serveTakers();
-        this.maybeFlush();
-        return;
-      }
+  constructor(private readonly opts: UrlSupplierOptions) {
+    this.now = opts.now ?? Date.now;
+    this.margin = opts.expiryMarginMs ?? EXPIRY_MARGIN_MS;
+    const initial = new Map((opts.initialUrls ?? []).map((u) => [u.part_number, u]));
+    const expiresAt = opts.initialExpiresAt ?? 0;
+    if (initial.size > 0) this.lifetimeMs = Math.max(0, expiresAt - this.now());
+    this.unsigned = [];
+    for (const n of opts.parts) {
+      const u = initial.get(n);
+      if (u) this.ready.push(toJob(u, expiresAt));
+      else this.unsigned.push(n);
     }
-    this.pending.push({ partNumber, md5 });
-    this.maybeFlush();
   }
 
-  /** No more parts will be added. */
-  end(): void {
-    this.ended = true;
-    this.maybeFlush();
-    this.serveTakers();
+  /** Bytes per second of the parts stored so far (0 before the first). */
+  get rate(): number {
+    if (this.startedAt === undefined || this.storedBytes === 0) return 0;
+    return this.storedBytes / (Math.max(1, this.now() - this.startedAt) / 1000);
   }
 
-  /** Stops handing out jobs: waiting and future `take`s get `undefined`, the hashing pass stops. */
-  close(): void {
-    this.closed = true;
-    for (const t of this.takers.splice(0)) t.resolve(undefined);
-    for (const w of this.roomWaiters.splice(0)) w.resolve(false);
+  /** A part of `bytes` was stored (the measured rate sizes the batches). */
+  stored(bytes: number): void {
+    this.storedBytes += bytes;
   }
 
-  /** Fails every waiting and future `take` with `error` (e.g. the hashing pass failed). */
-  fail(error: unknown): void {
-    if (this.failure) return;
-    this.failure = { error };
-    for (const t of this.takers.splice(0)) t.reject(error);
-    for (const w of this.roomWaiters.splice(0)) w.resolve(false);
-  }
-
-  /** Next job in part order; `undefined` when all parts were handed out (or after `close`). */
+  /** Next job in part order; `undefined` once every part was handed out (or after `close`). */
   take(): Promise<PartJob | undefined> {
     if (this.failure) return Promise.reject(this.failure.error);
     if (this.closed) return Promise.resolve(undefined);
+    this.startedAt ??= this.now();
     this.requeueExpiring();
-    const job = this.ready.shift();
-    if (job) {
-      this.afterTake();
-      return Promise.resolve(job);
-    }
-    if (this.isDrained()) return Promise.resolve(undefined);
-    const p = new Promise<PartJob | undefined>((resolve, reject) => this.takers.push({ resolve, reject }));
-    this.maybeFlush();
+    const job = this.takers.length === 0 ? this.nextInOrder() : undefined;
+    const p = job ? Promise.resolve(job) : this.drained() ? Promise.resolve(undefined) : new Promise<PartJob | undefined>((resolve, reject) => this.takers.push({ resolve, reject }));
+    this.maybeFetch();
     return p;
   }
 
-  /** A fresh MD5-bound URL for one part (its URL expired or was refused). */
-  async refresh(job: Pick<PartJob, 'partNumber' | 'md5'>): Promise<PartJob> {
-    const jobs = await this.fetch([{ partNumber: job.partNumber, md5: job.md5 }]);
-    return jobs[0]!;
+  /** A fresh URL for one part whose URL expired or was refused. */
+  async refresh(partNumber: number): Promise<PartJob> {
+    const [job] = await this.fetch([partNumber]);
+    return job!;
   }
 
-  private isDrained(): boolean {
-    return this.ended && this.pending.length === 0 && this.inFlightParts === 0 && this.ready.length === 0;
+  /** Stops handing out jobs: waiting and future `take`s get `undefined`. */
+  close(): void {
+    this.closed = true;
+    for (const t of this.takers.splice(0)) t.resolve(undefined);
   }
 
-  private afterTake(): void {
-    while (this.roomWaiters.length > 0 && this.outstanding < this.opts.window) this.roomWaiters.shift()!.resolve(true);
-    this.maybeFlush();
+  /** The ready job of the lowest part not handed out yet, if it is ready (re-signing may hold it back). */
+  private nextInOrder(): PartJob | undefined {
+    const head = this.ready[0];
+    if (!head || (this.unsigned.length > 0 && this.unsigned[0]! < head.partNumber)) return undefined;
+    return this.ready.shift();
   }
 
+  private drained(): boolean {
+    return this.ready.length === 0 && this.unsigned.length === 0 && !this.fetching;
+  }
+
+  /** Ready jobs too close to expiry go back to the queue, to be re-signed in the next batch. */
   private requeueExpiring(): void {
-    const now = this.opts.now();
-    const keep: PartJob[] = [];
-    for (const j of this.ready) {
-      if (j.expiresAt - now > this.opts.expiryMarginMs) keep.push(j);
-      else this.pending.push({ partNumber: j.partNumber, md5: j.md5 });
-    }
-    if (keep.length !== this.ready.length) {
-      this.ready = keep;
-      this.pending.sort((a, b) => a.partNumber - b.partNumber);
-    }
+    const now = this.now();
+    const margin = this.marginMs();
+    if (this.ready.length === 0 || this.ready[0]!.expiresAt - now > margin) return;
+    const stale = this.ready.filter((j) => j.expiresAt - now <= margin).map((j) => j.partNumber);
+    this.ready = this.ready.filter((j) => j.expiresAt - now > margin);
+    this.unsigned = [...stale, ...this.unsigned].sort((a, b) => a - b);
   }
 
-  private pushReady(job: PartJob): void {
-    // Jobs mostly arrive in order; insert from the end to keep `ready` sorted by part number.
-    let i = this.ready.length;
-    while (i > 0 && this.ready[i - 1]!.partNumber > job.partNumber) i--;
-    this.ready.splice(i, 0, job);
+  /** The margin, or a quarter of a URL's lifetime where URLs live shorter than four margins. */
+  private marginMs(): number {
+    return Math.min(this.margin, (this.lifetimeMs ?? Infinity) / 4);
   }
 
-  private serveTakers(): void {
-    while (this.takers.length > 0 && this.ready.length > 0) {
-      this.takers.shift()!.resolve(this.ready.shift()!);
-      this.afterTake();
-    }
-    if (this.isDrained()) for (const t of this.takers.splice(0)) t.resolve(undefined);
-  }
-
-  private maybeFlush(): void {
-    if (this.inFlightParts > 0 || this.closed || this.failure || this.pending.length === 0) return;
-    const urgent =
-      this.takers.length > 0 ||
-      this.ready.length < this.opts.lowWater ||
-      this.ended ||
-      // The hashing pass is blocked by parts waiting for URLs: nothing more arrives until we flush.
-      this.pending.length >= this.opts.window;
-    if (!urgent && this.pending.length < this.opts.batchSize) return;
-    const batch = this.pending.splice(0, this.opts.maxBatch);
-    this.inFlightParts = batch.length;
+  private maybeFetch(): void {
+    if (this.fetching || this.closed || this.failure || this.unsigned.length === 0) return;
+    const rate = this.rate;
+    const { partSize } = this.opts;
+    const urgent = this.takers.length > 0 || this.ready.length < lowWater({ concurrency: this.opts.concurrency(), bytesPerSecond: rate, partSize, fetchMs: this.fetchMs });
+    if (!urgent) return;
+    // The batch is used after the jobs still ready, and the rate may dip: a quarter of the
+    // lifetime is kept in reserve, so a batch's last URLs are not re-signed in a call of their own.
+    const aheadMs = rate > 0 ? ((this.ready.length * partSize) / rate) * 1000 : 0;
+    const usableMs = ((this.lifetimeMs ?? 0) - this.marginMs()) * USABLE_SHARE - aheadMs;
+    const batch = this.unsigned.splice(0, batchSize({ remaining: this.unsigned.length, bytesPerSecond: rate, partSize, usableMs }));
+    this.fetching = true;
+    const t0 = this.now();
     this.fetch(batch).then(
       (jobs) => {
-        this.inFlightParts = 0;
-        for (const j of jobs) this.pushReady(j);
+        this.fetching = false;
+        this.fetchMs = Math.max(1, this.now() - t0);
+        // Re-signed parts come before the queue's rest; the batch itself is ascending.
+        this.ready = mergeByPart(this.ready, jobs);
         this.serveTakers();
-        this.maybeFlush();
+        this.maybeFetch();
       },
-      (err: unknown) => {
-        this.inFlightParts = 0;
-        this.fail(err);
+      (error: unknown) => {
+        this.fetching = false;
+        this.failure = { error };
+        for (const t of this.takers.splice(0)) t.reject(error);
       },
     );
   }
 
-  private async fetch(batch: Pending[]): Promise<PartJob[]> {
+  /** After a batch arrived: its jobs are fresh, handed out without an expiry check. */
+  private serveTakers(): void {
+    while (this.takers.length > 0 && !this.closed) {
+      const job = this.nextInOrder();
+      if (job) this.takers.shift()!.resolve(job);
+      else if (this.drained()) this.takers.shift()!.resolve(undefined);
+      else return;
+    }
+  }
+
+  private async fetch(parts: number[]): Promise<PartJob[]> {
     this.requests++;
-    const res = await this.opts.fetchUrls(batch.map((p) => ({ part_number: p.partNumber, md5: md5Base64(p.md5) })));
-    const expiresAt = this.opts.now() + res.url_expires_in * 1000;
+    const res = await this.opts.fetchUrls(parts.map((part_number) => ({ part_number })));
+    this.lifetimeMs = res.url_expires_in * 1000;
+    const expiresAt = this.now() + this.lifetimeMs;
     const byPart = new Map(res.parts.map((u) => [u.part_number, u]));
-    return batch.map((p) => {
-      const u = byPart.get(p.partNumber);
-      if (!u) throw new MpuError('bad_response', `the API returned no URL for part ${p.partNumber}`);
-      return toJob(u, p.md5, expiresAt);
+    return parts.map((n) => {
+      const u = byPart.get(n);
+      if (!u) throw new MpuError('bad_response', `the API returned no URL for part ${n}`);
+      return toJob(u, expiresAt);
     });
   }
 }
 
-/** The PUT's headers: the server's (which must be sent exactly), plus Content-MD5 if absent. */
-function toJob(u: PartUrl, md5: Uint8Array, expiresAt: number): PartJob {
-  const headers: Record<string, string> = { ...u.headers };
-  const has = Object.keys(headers).some((k) => k.toLowerCase() === 'content-md5');
-  if (!has) headers['content-md5'] = md5Base64(md5);
-  return { partNumber: u.part_number, md5, url: u.url, headers, expiresAt };
+function toJob(u: PartUrl, expiresAt: number): PartJob {
+  return { partNumber: u.part_number, url: u.url, headers: { ...u.headers }, expiresAt };
+}
+
+/** Two ascending job lists as one. */
+function mergeByPart(a: PartJob[], b: PartJob[]): PartJob[] {
+  if (a.length === 0) return b;
+  if (b.length === 0 || a[a.length - 1]!.partNumber < b[0]!.partNumber) return [...a, ...b];
+  return [...a, ...b].sort((x, y) => x.partNumber - y.partNumber);
 }

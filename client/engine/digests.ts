@@ -1,7 +1,8 @@
 /**
- * The part MD5s of one plan: each computed once, on demand or ahead (while init is in flight),
- * one at a time (the Md5Port reads the source sequentially), and kept (16 bytes per part) for the
- * object's ETag.
+ * The part MD5s of one plan, kept (16 bytes per part) for the object's ETag: recorded by the
+ * uploaders from the bytes they send (read once, hashed once), or computed here from the source
+ * for parts this run does not send (those storage already holds, on resume), one at a time (the
+ * Md5Port reads the source sequentially).
  */
 import type { PartPlan } from '../../contract/parts.js';
 import { partOffset, partSize } from '../../contract/parts.js';
@@ -23,12 +24,12 @@ export class PartDigests {
     this.known = new Array<Uint8Array | undefined>(plan.totalParts + 1);
   }
 
-  /** Starts hashing parts 1..count now, so their digests are ready when asked for. */
-  prefetch(count: number): void {
-    for (let n = 1; n <= Math.min(this.plan.totalParts, count); n++) this.of(n).catch(() => undefined);
+  /** The MD5 of part `n` as an uploader computed it from the bytes it sent. */
+  record(n: number, digest: Uint8Array): void {
+    this.known[n] = digest;
   }
 
-  /** The MD5 of part `n` (1-based). */
+  /** The MD5 of part `n` (1-based): recorded, or read from the source now. */
   of(n: number): Promise<Uint8Array> {
     const d = this.known[n];
     if (d) return Promise.resolve(d);
@@ -42,7 +43,7 @@ export class PartDigests {
     this.pending.set(n, next);
     next.then(
       (digest) => {
-        this.known[n] = digest;
+        this.known[n] ??= digest;
         this.pending.delete(n);
       },
       () => this.pending.delete(n),

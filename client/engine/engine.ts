@@ -3,18 +3,18 @@
  * storage lacks), completion (complete, ETag check). It reads through a PartSource and sends
  * through a PartTransport, so it runs wherever those two can be implemented.
  *
- * Memory: one chunk-sized buffer per uploader, the hasher's 1 MiB scratch, 16 bytes per part.
+ * Memory: one chunk-sized buffer per uploader, the hasher's 1 MiB scratch (resume), 16 bytes per part.
  * An error never aborts the session server-side: whatever was stored can be resumed.
  */
 import { DEFAULTS } from '../../contract/limits.js';
-import { UsageError } from '../errors.js';
 import { ProgressTracker } from '../progress.js';
 import { RateLimiter } from '../rate-limit.js';
 import { DEFAULT_RETRY } from '../retry.js';
 import { checkCompleted, completeUpload } from './completion.js';
-import { Pipeline, pipelineWindow } from './pipeline.js';
+import { Pipeline } from './pipeline.js';
 import type { Md5Port, PartSource, PartTransport } from './ports.js';
 import { openSession, tagged, verifyStored } from './session.js';
+import { checkConcurrency } from './worker-count.js';
 import type { EngineOptions, UploadApi, UploadResult } from './types.js';
 
 export interface EngineDeps {
@@ -26,8 +26,8 @@ export interface EngineDeps {
 
 export async function uploadSource(source: PartSource, opts: EngineOptions, deps: EngineDeps): Promise<UploadResult> {
   const t0 = performance.now();
-  const concurrency = opts.concurrency ?? DEFAULTS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError('concurrency must be an integer from 1 to 64');
+  const setting = checkConcurrency(opts.concurrency);
+  const concurrency = setting === 'auto' ? DEFAULTS.initialConcurrency : setting;
   const emit = (e: Parameters<NonNullable<EngineOptions['onEvent']>>[0]) => opts.onEvent?.(e);
   const version = await source.version?.();
 
@@ -36,7 +36,6 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
     chunkSize: opts.chunkSize,
     filename: opts.filename ?? source.name,
     contentType: opts.contentType,
-    prefetch: pipelineWindow(concurrency),
   });
   const { plan } = session;
   const ms = (a: number, b: number) => Math.round(b - a);

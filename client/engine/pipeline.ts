@@ -1,43 +1,30 @@
 /**
- * The pipeline over the parts storage lacks: a hashing pass (part MD5s, in order, a bounded
- * window ahead), the URL supplier (MD5-bound URLs in batches), and a pool of uploaders, each
- * reading its part into its own reused buffer and sending it, retried by cause in one loop
- * (`withRetry`): a fresh URL for an expired one, a re-read for a digest storage disputes,
- * backoff for the rest.
+ * The parts storage lacks, each read once and hashed once: a pool of uploaders takes jobs (a part
+ * and an unbound presigned URL) from the URL supplier, reads the part into the slot's buffer,
+ * hashes that buffer, sends it with Content-MD5 (send-part.ts: retried by cause until stored) and
+ * records the MD5 for the object's ETag check. A source with lazy slices (a browser Blob) is
+ * hashed by the Md5Port from the source and sent as its slice: no part bytes enter the page.
  */
 import { partOffset, partSize, type PartPlan } from '../../contract/parts.js';
-import { FileMismatchError, IntegrityError, InterruptedError } from '../errors.js';
-import { etagMatches, md5Hex, normalizeEtag, sameBytes } from '../etag.js';
+import { FileMismatchError, InterruptedError } from '../errors.js';
+import { normalizeEtag } from '../etag.js';
 import type { ProgressTracker } from '../progress.js';
 import type { RateLimiter } from '../rate-limit.js';
-import { withRetry, type RetryPolicy } from '../retry.js';
+import type { RetryPolicy } from '../retry.js';
 import { runPool } from '../scheduler.js';
-import { UrlSupplier, type FetchUrls, type PartJob } from '../url-supplier.js';
+import { EXPIRY_MARGIN_MS, UrlSupplier, type FetchUrls, type PartJob } from '../url-supplier.js';
 import type { PartUrl } from '../../contract/api.js';
 import type { PartDigests } from './digests.js';
-import type { Md5Port, PartBody, PartSource, PartTransport } from './ports.js';
-import { putPart } from './put-part.js';
+import type { Md5Port, PartSource, PartTransport } from './ports.js';
+import { reasonOf, sendPart, type ReadPart } from './send-part.js';
+import { SlotBuffers } from './slot-buffers.js';
 import type { Emit } from './types.js';
-
-/** Fresh URLs per part before a refusal counts as final. */
-const MAX_REFRESHES = 3;
-/** Re-reads per part after storage disputes its MD5 (then plain retries). */
-const MAX_REHASHES = 2;
-/** A URL closer than this to its expiry is replaced before use. */
-const EXPIRY_MARGIN_MS = 60_000;
-
-/**
- * How many parts the hashing pass may be ahead of the uploaders: a few rounds of uploads, enough
- * to batch URL requests, little enough that URLs stay fresh.
- */
-export function pipelineWindow(concurrency: number): number {
-  return Math.max(8, concurrency * 4);
-}
 
 export interface PipelineConfig {
   sessionId: string;
   plan: PartPlan;
   source: PartSource;
+  /** Each part's MD5 is recorded here as it is read. */
   digests: PartDigests;
   transport: PartTransport;
   md5: Md5Port;
@@ -58,25 +45,21 @@ export class Pipeline {
   /** Parts and bytes this run stored. */
   partsSent = 0;
   bytesSent = 0;
-  /** One chunk-sized buffer per uploader slot. */
-  private readonly buffers: Uint8Array[] = [];
+  /** `/parts` calls made by this pipeline's runs. */
+  urlRequests = 0;
+  /** One part buffer per uploader slot; no bigger than the file (many small files would each hold a part size). */
+  private readonly buffers: SlotBuffers;
 
-  constructor(private readonly c: PipelineConfig) {}
+  constructor(private readonly c: PipelineConfig) {
+    this.buffers = new SlotBuffers(Math.max(1, Math.min(c.plan.chunkSize, c.plan.fileSize)));
+  }
 
   /** Sends the parts `todo` (ascending), using init's unbound URLs where they apply. */
   async run(todo: readonly number[], initialUrls: readonly PartUrl[] = [], initialExpiresAt = 0): Promise<void> {
     if (todo.length === 0) return;
-    const { concurrency, signal, digests } = this.c;
-    const window = pipelineWindow(concurrency);
-    const supplier = new UrlSupplier({
-      fetchUrls: this.c.fetchUrls,
-      initialUrls,
-      initialExpiresAt,
-      window,
-      batchSize: Math.max(4, Math.floor(window / 2)),
-      lowWater: concurrency,
-      expiryMarginMs: EXPIRY_MARGIN_MS,
-    });
+    const { signal } = this.c;
+    const concurrency = () => this.c.concurrency;
+    const supplier = new UrlSupplier({ fetchUrls: this.c.fetchUrls, parts: todo, initialUrls, initialExpiresAt, concurrency, partSize: this.c.plan.chunkSize });
 
     const stop = new AbortController();
     const onStop = () => {
@@ -87,99 +70,53 @@ export class Pipeline {
     if (signal?.aborted) onStop();
     else signal?.addEventListener('abort', onStop, { once: true });
 
-    const hashing = (async () => {
-      for (const n of todo) {
-        if (!(await supplier.waitForRoom())) break;
-        supplier.add(n, await digests.of(n));
-      }
-      supplier.end();
-    })();
-    hashing.catch((err: unknown) => supplier.fail(err));
-
     try {
-      await runPool(() => supplier.take(), (job, slot, failed) => this.send(supplier, job, slot, failed), { concurrency, stop: stop.signal });
-    } catch (err) {
-      supplier.close();
-      await hashing.catch(() => undefined);
-      throw err;
+      await runPool(() => supplier.take(), (job, slot, failed) => this.send(supplier, job, slot, failed), { concurrency: concurrency(), stop: stop.signal });
     } finally {
+      supplier.close();
+      this.urlRequests += supplier.requests;
       signal?.removeEventListener('abort', onStop);
+      this.buffers.releaseAll();
     }
-    await hashing;
     if (stop.signal.aborted) throw new InterruptedError(this.c.sessionId, todo.filter((n) => this.c.etags.has(n)).length);
   }
 
-  /** One part: read once, then PUT until stored, retried by cause. */
-  private async send(supplier: UrlSupplier, first: PartJob, slot: number, signal: AbortSignal): Promise<void> {
+  /** One part: read and hash once, record the MD5, send until stored. */
+  private async send(supplier: UrlSupplier, job: PartJob, slot: number, signal: AbortSignal): Promise<void> {
     const { plan, source, progress, emit } = this.c;
-    const n = first.partNumber;
+    const n = job.partNumber;
     const size = partSize(plan, n);
     const offset = partOffset(plan, n);
-    const read = async (): Promise<PartBody> => {
-      // A lazy slice (browser Blob) is sent as is: the page never holds the part's bytes.
-      if (source.slice) return source.slice(offset, size);
-      // No bigger than the file: a run of many small files would otherwise hold a part-size buffer each.
-      const buf = (this.buffers[slot] ??= new Uint8Array(Math.max(1, Math.min(plan.chunkSize, plan.fileSize))));
-      return source.read(offset, size, buf);
+    const read = async (): Promise<ReadPart> => {
+      if (source.slice) return { body: source.slice(offset, size), md5: await this.c.md5.ofRange(source, offset, size) };
+      const body = await source.read(offset, size, this.buffers.get(slot));
+      return { body, md5: await this.c.md5.ofBytes(body) };
     };
-    let body = await read();
-    let job = first;
-    let attempts = 0;
     const started = performance.now();
-    const etag = await withRetry(
-      async (attempt) => {
-        attempts = attempt;
-        const etag = await putPart(this.c.transport, {
-          partNumber: n,
-          url: job.url,
-          headers: job.headers,
-          body,
-          signal,
-          stallTimeoutMs: this.c.stallTimeoutMs,
-          onProgress: (bytes) => progress.update(n, bytes),
-          limiter: this.c.limiter,
-          urlExpiresAt: job.expiresAt,
-        });
-        if (!etagMatches(etag, job.md5)) {
-          throw new IntegrityError(`storage stored part ${n} with ETag ${normalizeEtag(etag)}, but its MD5 is ${md5Hex(job.md5)}`);
-        }
-        return etag;
-      },
-      this.c.retry,
-      {
-        signal,
-        refresh: {
-          limit: MAX_REFRESHES,
-          run: async (err) => {
-            emit({ type: 'refresh', part_number: n, reason: reasonOf(err) });
-            job = await supplier.refresh(job);
-          },
-        },
-        rehash: {
-          limit: MAX_REHASHES,
-          // The bytes sent do not match the MD5 the hashing pass saw: did the file change?
-          run: async () => {
-            body = await read();
-            const md5 = body instanceof Uint8Array ? await this.c.md5.ofBytes(body) : await this.c.md5.ofRange(source, offset, size);
-            if (!sameBytes(md5, job.md5)) {
-              throw new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`);
-            }
-          },
-        },
-        onRetry: (r) => emit({ type: 'retry', what: `PUT part ${n}`, part_number: n, attempt: r.attempt, delay_ms: r.delayMs, reason: reasonOf(r.error) }),
-        beforeRetry: async () => {
-          if (job.expiresAt - Date.now() < EXPIRY_MARGIN_MS) job = await supplier.refresh(job);
-        },
-      },
-    );
+    const part = await read();
+    this.c.digests.record(n, part.md5);
+    const { etag, attempts } = await sendPart({
+      partNumber: n,
+      part,
+      grant: job,
+      renew: () => supplier.refresh(n),
+      reread: read,
+      changed: () => new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`),
+      expiryMarginMs: EXPIRY_MARGIN_MS,
+      transport: this.c.transport,
+      retry: this.c.retry,
+      stallTimeoutMs: this.c.stallTimeoutMs,
+      limiter: this.c.limiter,
+      signal,
+      onProgress: (bytes) => progress.update(n, bytes),
+      onRefresh: (reason) => emit({ type: 'refresh', part_number: n, reason }),
+      onRetry: (r) => emit({ type: 'retry', what: `PUT part ${n}`, part_number: n, attempt: r.attempt, delay_ms: r.delayMs, reason: reasonOf(r.error) }),
+    });
     this.c.etags.set(n, etag);
+    supplier.stored(size);
     progress.done(n, size);
     this.partsSent++;
     this.bytesSent += size;
     emit({ type: 'part', part_number: n, size, etag: normalizeEtag(etag), attempts, ms: Math.round(performance.now() - started) });
   }
-}
-
-function reasonOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

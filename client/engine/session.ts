@@ -4,7 +4,7 @@
  */
 import type { PartUrl, StatusResponse } from '../../contract/api.js';
 import { S3_LIMITS } from '../../contract/limits.js';
-import { countParts, defaultChunkSize, minimumChunkSize, partSize, planParts, type PartPlan } from '../../contract/parts.js';
+import { countParts, minimumChunkSize, partSize, planParts, type PartPlan } from '../../contract/parts.js';
 import { FileMismatchError, MpuError, SessionStateError, UsageError } from '../errors.js';
 import { etagMatches, md5Hex, normalizeEtag } from '../etag.js';
 import { formatBytes, formatSizeArg } from '../sizes.js';
@@ -32,8 +32,6 @@ export interface OpenOptions {
   chunkSize?: number;
   filename: string;
   contentType?: string;
-  /** Parts to hash while init is in flight. */
-  prefetch: number;
 }
 
 /**
@@ -49,39 +47,27 @@ export async function openSession(api: UploadApi, source: PartSource, md5: Md5Po
     });
   }
   if (o.chunkSize !== undefined) checkChunkFits(source.size, o.chunkSize);
-  // While init is in flight, hash the first parts by the part size the server will plan (the one
-  // asked for, or its default rule); should it plan otherwise, the guesses are dropped.
-  let digests = new PartDigests(source, planParts(source.size, o.chunkSize ?? defaultChunkSize(source.size)), md5);
-  digests.prefetch(o.prefetch);
-  try {
-    const init = await api.init({
-      filename: o.filename,
-      file_size: source.size,
-      ...(o.chunkSize !== undefined ? { chunk_size: o.chunkSize } : {}),
-      ...(o.contentType ? { content_type: o.contentType } : {}),
-    });
-    const plan = planParts(source.size, init.chunk_size);
-    if (plan.totalParts !== init.total_parts) {
-      throw Object.assign(new MpuError('bad_response', `server planned ${init.total_parts} parts, expected ${plan.totalParts}`), { sessionId: init.session_id });
-    }
-    if (plan.chunkSize !== digests.plan.chunkSize) {
-      await digests.close();
-      digests = new PartDigests(source, plan, md5);
-    }
-    const session: Session = {
-      id: init.session_id,
-      plan,
-      resumed: false,
-      expiresAt: init.expires_at,
-      stored: [],
-      initialUrls: init.parts,
-      initialExpiresAt: Date.now() + init.url_expires_in * 1000,
-    };
-    return { session, digests };
-  } catch (err) {
-    await digests.close();
-    throw err;
+  const init = await api.init({
+    filename: o.filename,
+    file_size: source.size,
+    ...(o.chunkSize !== undefined ? { chunk_size: o.chunkSize } : {}),
+    ...(o.contentType ? { content_type: o.contentType } : {}),
+  });
+  const plan = planParts(source.size, init.chunk_size);
+  if (plan.totalParts !== init.total_parts) {
+    throw Object.assign(new MpuError('bad_response', `server planned ${init.total_parts} parts, expected ${plan.totalParts}`), { sessionId: init.session_id });
   }
+  const session: Session = {
+    id: init.session_id,
+    plan,
+    resumed: false,
+    expiresAt: init.expires_at,
+    stored: [],
+    initialUrls: init.parts,
+    initialExpiresAt: Date.now() + init.url_expires_in * 1000,
+  };
+  // Nothing to hash ahead: the uploaders hash each part from the bytes they read to send it.
+  return { session, digests: new PartDigests(source, plan, md5) };
 }
 
 function resumedSession(status: StatusResponse, source: PartSource): Session {

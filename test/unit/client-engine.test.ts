@@ -191,3 +191,39 @@ test('a slice source after BadDigest: the part is hashed again from the source (
   expect(cloud.stats.putsByPart.get(2)).toBe(2);
   expect(cloud.stats.blobPuts).toBe(4);
 });
+
+test('read once, hash once: each part is read from the source once, for its MD5, its PUT and the ETag check', async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(6 * CHUNK + 5));
+  const r = await run(cloud, src);
+  expect(r).toMatchObject({ parts_total: 7, parts_sent: 7, etag: etagOf(src.data) });
+  expect(src.reads).toBe(7);
+});
+
+test('URLs are asked for unbound (no MD5) in batches: 250 parts take init plus one /parts call; each PUT carries Content-MD5', async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(250 * 1024), 'many.bin');
+  const puts: { url: string; headers: Record<string, string> }[] = [];
+  cloud.fault = (_n, _a, req) => void puts.push({ url: req.url, headers: req.headers });
+  const r = await run(cloud, src, { chunkSize: 1024, concurrency: 4 });
+  expect(r).toMatchObject({ parts_total: 250, parts_sent: 250, etag: etagOf(src.data, 1024) });
+  expect(cloud.stats.partUrlCounts).toEqual([150]);
+  expect(puts.filter((p) => new URL(p.url).searchParams.has('md5'))).toEqual([]);
+  expect(puts.filter((p) => !/^[A-Za-z0-9+/]{22}==$/.test(p.headers['content-md5'] ?? ''))).toEqual([]);
+});
+
+test('resume: the stored parts are hashed from the source (verified), the missing ones read once each', async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(6 * CHUNK));
+  const stop = new AbortController();
+  cloud.afterPut = () => {
+    if (cloud.stats.puts >= 2) stop.abort();
+  };
+  const err = (await run(cloud, src, { concurrency: 1, signal: stop.signal }).catch((e: unknown) => e)) as InterruptedError;
+  cloud.afterPut = () => undefined;
+  src.reads = 0;
+  const r = await run(cloud, src, { resumeSessionId: err.sessionId });
+  expect(r).toMatchObject({ parts_already_stored: 2, parts_sent: 4, etag: etagOf(src.data) });
+  // 2 stored parts hashed (one 64 KiB block each through NodeMd5's scratch), 4 parts read to send.
+  expect(src.reads).toBe(6);
+});

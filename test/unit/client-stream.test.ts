@@ -27,6 +27,10 @@ class FakeStreamCloud {
   concurrent = 0;
   mostConcurrent = 0;
   failPut: (n: number, attempt: number) => boolean = () => false;
+  /** Answer BadDigest to this PUT although the bytes match (a corruption on the way). */
+  garble: (n: number, attempt: number) => boolean = () => false;
+  /** Part numbers of each /parts call. */
+  urlCalls: number[][] = [];
   /** Tamper with the completed object's ETag (storage assembled something else). */
   etagOverride: string | undefined;
 
@@ -36,11 +40,15 @@ class FakeStreamCloud {
       const parts = Array.from({ length: 3 }, (_, i) => ({ part_number: i + 1, url: `http://s/${i + 1}`, headers: {} }));
       return { session_id: 'S'.repeat(22), total_parts: null, chunk_size: req.chunk_size!, expires_at: '', url_expires_in: 900, parts };
     },
-    partUrls: async (_sid, parts: PartUrlRequest['parts']): Promise<PartUrlResponse> => ({
-      session_id: 'S'.repeat(22),
-      url_expires_in: 900,
-      parts: parts.map((p) => ({ part_number: p.part_number, url: `http://s/${p.part_number}`, headers: { 'Content-MD5': p.md5! } })),
-    }),
+    partUrls: async (_sid, parts: PartUrlRequest['parts']): Promise<PartUrlResponse> => {
+      this.urlCalls.push(parts.map((p) => p.part_number));
+      // As the API: a URL bound to an MD5 only when one is given.
+      return {
+        session_id: 'S'.repeat(22),
+        url_expires_in: 900,
+        parts: parts.map((p) => ({ part_number: p.part_number, url: `http://s/${p.part_number}`, headers: p.md5 ? { 'Content-MD5': p.md5 } : ({} as Record<string, string>) })),
+      };
+    },
     complete: async (sid, parts): Promise<CompleteResponse> => {
       this.completes.push(parts);
       const sorted = [...this.parts.entries()].sort((a, b) => a[0] - b[0]);
@@ -65,7 +73,7 @@ class FakeStreamCloud {
         if (this.failPut(n, attempt)) return { status: 500, etag: undefined, retryAfter: undefined, body: '<Error><Code>InternalError</Code></Error>' };
         if (!(o.body instanceof Uint8Array)) throw new Error('a stream sends bytes in memory');
         const given = Object.entries(o.headers).find(([k]) => k.toLowerCase() === 'content-md5')?.[1];
-        if (given !== md5(o.body).toString('base64')) return { status: 400, etag: undefined, retryAfter: undefined, body: '<Error><Code>BadDigest</Code></Error>' };
+        if (given !== md5(o.body).toString('base64') || this.garble(n, attempt)) return { status: 400, etag: undefined, retryAfter: undefined, body: '<Error><Code>BadDigest</Code></Error>' };
         this.parts.set(n, Buffer.from(o.body));
         o.onProgress(o.body.length);
         return { status: 200, etag: `"${md5(o.body).toString('hex')}"`, retryAfter: undefined, body: '' };
@@ -121,6 +129,26 @@ test('a failed PUT is retried from the in-memory buffer (the input is read once)
   await uploadStream(once(), opts(), { api: cloud.api, transport: cloud.transport, md5 });
   expect(reads).toBe(11);
   expect(cloud.attempts.get(2)).toBe(3);
+  expect(cloud.stored().equals(data)).toBe(true);
+});
+
+test('URLs beyond init are asked for in batches, unbound: a 9-part stream past 3 init URLs makes one /parts call', async () => {
+  const cloud = new FakeStreamCloud();
+  const data = randomBytes(40 * MiB + 1);
+  await uploadStream(pieces(data, 4 * MiB), opts({ concurrency: 3 }), { api: cloud.api, transport: cloud.transport, md5 });
+  expect(cloud.stored().equals(data)).toBe(true);
+  expect(cloud.urlCalls).toHaveLength(1);
+  expect(cloud.urlCalls[0]!.slice(0, 2)).toEqual([4, 5]);
+});
+
+test('BadDigest for unchanged bytes: the buffer is hashed again and the part sent again', async () => {
+  const cloud = new FakeStreamCloud();
+  cloud.garble = (n, attempt) => n === 2 && attempt === 1;
+  const data = randomBytes(11 * MiB);
+  const retries: string[] = [];
+  await uploadStream(pieces(data, MiB), opts({ onRetry: (what: string) => retries.push(what) }), { api: cloud.api, transport: cloud.transport, md5 });
+  expect(cloud.attempts.get(2)).toBe(2);
+  expect(retries).toEqual(['PUT part 2']);
   expect(cloud.stored().equals(data)).toBe(true);
 });
 

@@ -1,171 +1,222 @@
 import type { PartUrl } from '../../contract/api.js';
-import { md5, md5Base64 } from '../../client/hashing.js';
-import { UrlSupplier, type FetchUrls } from '../../client/url-supplier.js';
+import { API_LIMITS, MiB } from '../../contract/limits.js';
+import { batchSize, lowWater, MIN_BATCH, UrlSupplier, type FetchUrls } from '../../client/url-supplier.js';
 
-const digest = (n: number) => md5(Buffer.from(`part ${n}`));
+const PART = 5 * MiB;
 
-/** A /parts endpoint that answers when the test says so, recording every batch. */
+/** A /parts endpoint that answers at once or when the test says so, recording every batch. */
 function fakeApi(lifetimeSeconds = 900) {
-  const batches: { part_number: number; md5: string }[][] = [];
+  const batches: number[][] = [];
   const gates: (() => void)[] = [];
-  let manual = false;
+  let held = false;
+  let inFlight = 0;
+  let maxInFlight = 0;
   const fetchUrls: FetchUrls = async (parts) => {
-    batches.push(parts);
-    if (manual) await new Promise<void>((r) => gates.push(r));
+    batches.push(parts.map((p) => p.part_number));
+    if (parts.some((p) => p.md5 !== undefined)) throw new Error('URLs must be asked for unbound (no md5)');
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    if (held) await new Promise<void>((r) => gates.push(r));
+    inFlight--;
     return {
       url_expires_in: lifetimeSeconds,
-      parts: parts.map((p) => ({ part_number: p.part_number, url: `https://s3/${p.part_number}?bound`, headers: { 'Content-MD5': p.md5 } })),
+      parts: parts.map((p) => ({ part_number: p.part_number, url: `https://s3/${p.part_number}?signed=${batches.length}`, headers: {} })),
     };
   };
   return {
     batches,
     fetchUrls,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     hold() {
-      manual = true;
+      held = true;
     },
     release() {
+      held = false;
       for (const g of gates.splice(0)) g();
     },
   };
 }
 
-const flush = () => new Promise((r) => setImmediate(r));
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
+const initUrls = (n: number): PartUrl[] => range(1, n).map((p) => ({ part_number: p, url: `https://s3/${p}?init`, headers: {} }));
 
-async function drain(s: UrlSupplier): Promise<number[]> {
+/** A clock the test moves. */
+function clock(start = 1_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+/**
+ * Drives a supplier like a pool of uploaders at a steady rate: each taken part is "stored" after
+ * the time one part takes at `bytesPerSecond` (per uploader: concurrency parts at once).
+ */
+async function upload(s: UrlSupplier, clk: ReturnType<typeof clock>, bytesPerSecond: number, partSize = PART): Promise<number[]> {
   const got: number[] = [];
-  for (let j = await s.take(); j; j = await s.take()) got.push(j.partNumber);
+  for (let j = await s.take(); j; j = await s.take()) {
+    expect(j.expiresAt).toBeGreaterThan(clk.now());
+    got.push(j.partNumber);
+    clk.advance((partSize / bytesPerSecond) * 1000);
+    s.stored(partSize);
+    await flush();
+  }
   return got;
 }
 
-test('init URLs are used without asking the API, with our Content-MD5 added', async () => {
-  const api = fakeApi();
-  const initial: PartUrl[] = [1, 2, 3].map((n) => ({ part_number: n, url: `https://s3/${n}?init`, headers: {} }));
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, initialUrls: initial, initialExpiresAt: Date.now() + 900_000, window: 8, batchSize: 4, lowWater: 2, expiryMarginMs: 60_000 });
-  for (const n of [1, 2, 3]) s.add(n, digest(n));
-  s.end();
-  const job = await s.take();
-  expect(job).toMatchObject({ partNumber: 1, url: 'https://s3/1?init', headers: { 'content-md5': md5Base64(digest(1)) } });
-  expect(await drain(s)).toEqual([2, 3]);
-  expect(api.batches).toHaveLength(0);
+describe('batchSize', () => {
+  const usableMs = 840_000;
+  test('no rate measured yet: the minimum', () => {
+    expect(batchSize({ remaining: 5000, bytesPerSecond: 0, partSize: PART, usableMs })).toBe(MIN_BATCH);
+  });
+  test('what the measured rate sends within the usable lifetime, within [100, 500]', () => {
+    // 1 MiB/s for 840 s = 840 MiB = 168 parts of 5 MiB.
+    expect(batchSize({ remaining: 5000, bytesPerSecond: MiB, partSize: PART, usableMs })).toBe(168);
+    expect(batchSize({ remaining: 5000, bytesPerSecond: 100 * MiB, partSize: PART, usableMs })).toBe(API_LIMITS.maxUrlsPerRequest);
+    expect(batchSize({ remaining: 5000, bytesPerSecond: 0.1 * MiB, partSize: PART, usableMs })).toBe(MIN_BATCH);
+  });
+  test('the tail: all that remains when it fits one call, never a call for fewer than 100 later', () => {
+    expect(batchSize({ remaining: 105, bytesPerSecond: 0, partSize: PART, usableMs })).toBe(105);
+    expect(batchSize({ remaining: 40, bytesPerSecond: 0, partSize: PART, usableMs })).toBe(40);
+    expect(batchSize({ remaining: 550, bytesPerSecond: 100 * MiB, partSize: PART, usableMs })).toBe(500);
+    expect(batchSize({ remaining: 260, bytesPerSecond: MiB, partSize: PART, usableMs })).toBe(260);
+    expect(batchSize({ remaining: 300, bytesPerSecond: MiB, partSize: PART, usableMs })).toBe(168);
+  });
 });
 
-test('parts without init URLs are fetched in batches, MD5-bound, while a request is in flight more accumulate', async () => {
-  const api = fakeApi();
-  api.hold();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 1000, batchSize: 50, lowWater: 4, expiryMarginMs: 60_000 });
-  s.add(1, digest(1)); // starving (nothing ready): sent at once, alone
-  for (let n = 2; n <= 120; n++) s.add(n, digest(n)); // pile up behind the request in flight
-  expect(api.batches.map((b) => b.length)).toEqual([1]);
-  api.release();
-  await flush();
-  expect(api.batches.map((b) => b.length)).toEqual([1, 119]);
-  expect(api.batches[1]![0]).toEqual({ part_number: 2, md5: md5Base64(digest(2)) });
-  api.release();
-  await flush();
-  s.end();
-  const order = await drain(s);
-  expect(order).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+test('lowWater: two jobs per uploader plus the parts sent during two round trips', () => {
+  expect(lowWater({ concurrency: 4, bytesPerSecond: 0, partSize: PART, fetchMs: 1000 })).toBe(8);
+  // 100 MiB/s = 20 parts/s; 2 x 0.5 s of them = 20.
+  expect(lowWater({ concurrency: 4, bytesPerSecond: 100 * MiB, partSize: PART, fetchMs: 500 })).toBe(28);
 });
 
-test('a batch never exceeds 500 parts', async () => {
+test("init's URLs are handed out first, in order, without asking the API", async () => {
   const api = fakeApi();
-  api.hold();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 2000, batchSize: 2000, lowWater: 0, expiryMarginMs: 0 });
-  for (let n = 1; n <= 1200; n++) s.add(n, digest(n));
-  s.end();
-  for (let i = 0; i < 5; i++) {
-    api.release();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 3), initialUrls: initUrls(3), initialExpiresAt: Date.now() + 900_000, concurrency: () => 2, partSize: PART });
+  const jobs = [await s.take(), await s.take(), await s.take()];
+  expect(jobs.map((j) => j?.url)).toEqual(['https://s3/1?init', 'https://s3/2?init', 'https://s3/3?init']);
+  expect(jobs[0]!.headers).toEqual({});
+  await expect(s.take()).resolves.toBeUndefined();
+  expect(api.batches).toEqual([]);
+});
+
+test('205 parts: init covers 100, one batch the other 105; the next batch is asked for before the ready jobs run out', async () => {
+  const api = fakeApi();
+  const clk = clock();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 205), initialUrls: initUrls(100), initialExpiresAt: clk.now() + 900_000, concurrency: () => 4, partSize: PART, now: clk.now });
+  const takenBeforeFetch: number[] = [];
+  const got: number[] = [];
+  for (let j = await s.take(); j; j = await s.take()) {
+    got.push(j.partNumber);
+    if (api.batches.length === 0) takenBeforeFetch.push(j.partNumber);
+    clk.advance(50);
+    s.stored(PART);
     await flush();
   }
-  expect(api.batches.map((b) => b.length)).toEqual([500, 500, 200]);
-  expect((await drain(s)).length).toBe(1200);
+  expect(got).toEqual(range(1, 205));
+  expect(api.batches.map((b) => [b[0], b.length])).toEqual([[101, 105]]);
+  // Asked for while jobs were still ready (at least two per uploader), not when they ran out.
+  expect(takenBeforeFetch.length).toBeLessThanOrEqual(100 - 8);
+  expect(s.requests).toBe(1);
 });
 
-test('without urgency, parts wait until a batch is full', async () => {
+test.each([
+  // [parts, rate]: API calls init + /parts + complete <= ceil(parts / 100) + 3
+  [1000, 200 * MiB],
+  [1000, 2 * MiB],
+  [3333, 50 * MiB],
+  [10_000, 400 * MiB],
+])('%i parts at %d B/s: /parts calls within ceil(parts/100) + 1', async (parts, rate) => {
   const api = fakeApi();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 100, batchSize: 10, lowWater: 0, expiryMarginMs: 0 });
-  for (let n = 1; n <= 9; n++) s.add(n, digest(n));
-  expect(api.batches).toHaveLength(0);
-  s.add(10, digest(10));
-  expect(api.batches.map((b) => b.length)).toEqual([10]);
+  const clk = clock();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, parts), initialUrls: initUrls(100), initialExpiresAt: clk.now() + 900_000, concurrency: () => 4, partSize: PART, now: clk.now });
+  expect(await upload(s, clk, rate)).toEqual(range(1, parts));
+  expect(s.requests).toBeLessThanOrEqual(Math.ceil(parts / 100) + 1);
+  for (const b of api.batches.slice(0, -1)) expect(b.length).toBeGreaterThanOrEqual(MIN_BATCH);
+  for (const b of api.batches) expect(b.length).toBeLessThanOrEqual(API_LIMITS.maxUrlsPerRequest);
+  if (rate >= 50 * MiB) expect(api.batches[0]!.length).toBe(Math.min(parts - 100, 500));
 });
 
-test('a waiting uploader makes the pending parts urgent', async () => {
+test('a resumed run (no init URLs) asks at once, 100 before any rate is known', async () => {
   const api = fakeApi();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 100, batchSize: 10, lowWater: 0, expiryMarginMs: 0 });
-  s.add(1, digest(1));
-  expect(api.batches).toHaveLength(0);
-  const job = await s.take();
-  expect(job?.partNumber).toBe(1);
-  expect(api.batches.map((b) => b.length)).toEqual([1]);
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(40, 400), concurrency: () => 4, partSize: PART });
+  const first = await s.take();
+  expect(first?.partNumber).toBe(40);
+  expect(api.batches[0]).toEqual(range(40, 139));
 });
 
-test('the hashing pass may run only `window` parts ahead of the uploaders', async () => {
-  const api = fakeApi();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 3, batchSize: 2, lowWater: 1, expiryMarginMs: 0 });
-  let added = 0;
-  const hasher = (async () => {
-    for (let n = 1; n <= 10; n++) {
-      if (!(await s.waitForRoom())) return;
-      s.add(n, digest(n));
-      added = n;
-    }
-    s.end();
-  })();
-  await flush();
-  expect(added).toBe(3);
-  expect(s.outstanding).toBe(3);
-  await s.take();
-  await flush();
-  expect(added).toBe(4);
-  const rest = await drain(s);
-  await hasher;
-  expect(rest).toEqual([2, 3, 4, 5, 6, 7, 8, 9, 10]);
-});
-
-test('URLs close to expiry are fetched again instead of handed out', async () => {
+test('at a slow rate, URLs about to expire are re-signed together in one call, and handed out in order', async () => {
   const api = fakeApi(900);
-  let now = 1_000_000;
-  const initial: PartUrl[] = [{ part_number: 1, url: 'https://s3/1?init', headers: {} }];
-  const s = new UrlSupplier({
-    fetchUrls: api.fetchUrls, initialUrls: initial, initialExpiresAt: now + 30_000, window: 10, batchSize: 1, lowWater: 0, expiryMarginMs: 60_000, now: () => now,
-  });
-  s.add(1, digest(1)); // init URL expires within the margin: not used
-  s.add(2, digest(2));
-  await flush();
-  now += 850_000; // the bound URLs (900 s) now have 50 s left: both fetched again at take time
-  const j1 = await s.take();
-  expect(j1?.url).toBe('https://s3/1?bound');
-  const j2 = await s.take();
-  expect(j2?.partNumber).toBe(2);
-  expect(api.batches.flat().map((p) => p.part_number)).toEqual([1, 2, 1, 2]);
+  const clk = clock();
+  // 0.1 MiB/s: a 5 MiB part takes 50 s, so init's 100 URLs (900 s) outlive only the first ~17 parts.
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 120), initialUrls: initUrls(100), initialExpiresAt: clk.now() + 900_000, concurrency: () => 1, partSize: PART, now: clk.now });
+  const got = await upload(s, clk, 0.1 * MiB);
+  expect(got).toEqual(range(1, 120));
+  // Each call re-signs every URL that came close to expiry at once (plus the parts never signed), not one by one.
+  expect(api.batches.length).toBeGreaterThanOrEqual(2);
+  for (const b of api.batches) expect(b).toEqual(range(b[0]!, 120));
+  expect(api.batches[0]![0]).toBeLessThan(30);
+  expect(s.requests).toBeLessThanOrEqual(Math.ceil((120 * 50) / 840) + 1);
 });
 
-test('refresh fetches one bound URL', async () => {
-  const api = fakeApi();
-  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 10, batchSize: 1, lowWater: 0, expiryMarginMs: 0 });
-  const j = await s.refresh({ partNumber: 7, md5: digest(7) });
-  expect(j).toMatchObject({ partNumber: 7, headers: { 'Content-MD5': md5Base64(digest(7)) } });
+test('URLs that live shorter than the margin are still used (the margin shrinks to a quarter of the lifetime)', async () => {
+  const api = fakeApi(2);
+  const clk = clock();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 3), initialUrls: initUrls(3), initialExpiresAt: clk.now() + 2000, concurrency: () => 2, partSize: PART, now: clk.now });
+  expect((await s.take())?.url).toBe('https://s3/1?init');
+  clk.advance(1600); // 400 ms left of 2 s: within a quarter of the lifetime
+  const j = await s.take();
+  expect(j).toMatchObject({ partNumber: 2, url: 'https://s3/2?signed=1' });
+  expect(api.batches).toEqual([[2, 3]]);
 });
 
-test('a failed batch fails the takers; close ends them quietly', async () => {
-  const s = new UrlSupplier({ fetchUrls: async () => Promise.reject(new Error('api down')), window: 10, batchSize: 1, lowWater: 0, expiryMarginMs: 0 });
-  const t = s.take();
-  s.add(1, digest(1));
-  await expect(t).rejects.toThrow('api down');
-  await expect(s.take()).rejects.toThrow('api down');
-
+test('one request in flight: uploaders wait for it instead of sending another', async () => {
   const api = fakeApi();
   api.hold();
-  const s2 = new UrlSupplier({ fetchUrls: api.fetchUrls, window: 10, batchSize: 1, lowWater: 0, expiryMarginMs: 0 });
-  const t2 = s2.take();
-  s2.close();
-  await expect(t2).resolves.toBeUndefined();
-  await expect(s2.waitForRoom()).resolves.toBe(false);
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 300), concurrency: () => 8, partSize: PART });
+  const takes = range(1, 8).map(() => s.take());
+  await flush();
+  expect(api.batches).toHaveLength(1);
+  api.release();
+  expect((await Promise.all(takes)).map((j) => j?.partNumber)).toEqual(range(1, 8));
+  expect(api.maxInFlight).toBe(1);
 });
 
-test('a missing URL in the answer is an error', async () => {
-  const s = new UrlSupplier({ fetchUrls: async () => ({ url_expires_in: 900, parts: [] }), window: 10, batchSize: 1, lowWater: 0, expiryMarginMs: 0 });
-  s.add(1, digest(1));
-  await expect(s.take()).rejects.toThrow('no URL for part 1');
+test('the look-ahead follows a concurrency that grows during the run', async () => {
+  const api = fakeApi();
+  let concurrency = 2;
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 400), initialUrls: initUrls(100), initialExpiresAt: Date.now() + 900_000, concurrency: () => concurrency, partSize: PART });
+  for (let i = 0; i < 50; i++) await s.take();
+  expect(api.batches).toHaveLength(0); // 50 ready >= 2 x 2
+  concurrency = 32;
+  await s.take(); // 49 ready < 2 x 32: ask now
+  expect(api.batches).toHaveLength(1);
+});
+
+test('refresh asks for one URL; a failed batch fails the waiting and later takes', async () => {
+  const api = fakeApi();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 10), concurrency: () => 1, partSize: PART });
+  await expect(s.refresh(7)).resolves.toMatchObject({ partNumber: 7, url: 'https://s3/7?signed=1' });
+  expect(api.batches).toEqual([[7]]);
+
+  const down = new UrlSupplier({ fetchUrls: () => Promise.reject(new Error('api down')), parts: range(1, 10), concurrency: () => 1, partSize: PART });
+  await expect(down.take()).rejects.toThrow('api down');
+  await expect(down.take()).rejects.toThrow('api down');
+});
+
+test('close ends waiting takes quietly; an answer missing a part is an error', async () => {
+  const api = fakeApi();
+  api.hold();
+  const s = new UrlSupplier({ fetchUrls: api.fetchUrls, parts: range(1, 10), concurrency: () => 1, partSize: PART });
+  const t = s.take();
+  s.close();
+  await expect(t).resolves.toBeUndefined();
+  await expect(s.take()).resolves.toBeUndefined();
+  api.release();
+
+  const bad = new UrlSupplier({ fetchUrls: async () => ({ url_expires_in: 900, parts: [] }), parts: [1], concurrency: () => 1, partSize: PART });
+  await expect(bad.take()).rejects.toThrow('no URL for part 1');
 });
