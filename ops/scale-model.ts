@@ -45,14 +45,15 @@ export const AWS_LIMITS = {
 } as const;
 
 /**
- * Warm durations on the local cloud, medians in ms (ops/scale-measure.ts, 25 rounds, 2026-12-01,
- * 2 cores shared with other test runs at load 10-22; DynamoDB Local behind the IAM front, RGW).
- * Each route's time is at the client: gateway + authorizer (the local cache is off) + handler;
- * `authorizer` is a call the authorizer refuses (gateway + authorizer alone). A handler holds its
- * environment for about its route's time minus the authorizer's. On AWS, with DynamoDB and S3 in
- * the Region, they are expected shorter: an upper estimate of Lambda concurrency.
+ * Warm durations on the local cloud, medians in ms (ops/scale-measure.ts, 40 rounds, 2026-12-01,
+ * 2 cores shared with other test runs at load 6-11; an earlier run of 25 rounds was within 10 ms
+ * of each). Each route's time is at the client: gateway + authorizer (the local cache is off) +
+ * handler; `authorizer` is a call the authorizer refuses (gateway + authorizer alone). A handler
+ * holds its environment for about its route's time minus the authorizer's. DynamoDB Local sits
+ * behind the IAM front, S3 is RGW; on AWS, with both in the Region, expect shorter times: the
+ * model's Lambda concurrency is an upper estimate.
  */
-export const MEASURED_MS = { init: 57, parts: 48, status: 22, complete: 97, abort: 38, authorizer: 8 } as const;
+export const MEASURED_MS = { init: 58, parts: 55, status: 24, complete: 104, abort: 46, authorizer: 9 } as const;
 export type Durations = Record<keyof typeof MEASURED_MS, number>;
 
 /** Stated assumptions (docs/scale.md says them next to the tables). */

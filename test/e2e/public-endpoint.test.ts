@@ -16,6 +16,7 @@ import { jest } from '@jest/globals';
 import type { InitResponse } from '../../contract/api.js';
 import { MiB } from '../../contract/limits.js';
 import type { LocalEndpoints } from '../../local/endpoints.js';
+import { freePort } from '../../local/procs.js';
 import { call } from './helpers/api.js';
 import { s3Client, type E2ETarget } from './helpers/cloud.js';
 import { startForwarder, type Forwarder } from './helpers/forwarder.js';
@@ -60,7 +61,9 @@ describeLocalCloud('npm run local -- --s3-public-endpoint', () => {
     work = mkdtempSync(join(tmpdir(), 'mpu-public-endpoint-'));
     fwd = await startForwarder();
     const endpointsFile = join(work, 'endpoints.json');
-    local = runLocal(['--s3-public-endpoint', fwd.url, '--endpoints-file', endpointsFile, '--memstore-bytes', '1GiB']);
+    // A web port of its own: the default one (8790) may be taken by a cloud starting at the same moment.
+    const webPort = String(await freePort());
+    local = runLocal(['--s3-public-endpoint', fwd.url, '--endpoints-file', endpointsFile, '--memstore-bytes', '1GiB', '--web-port', webPort]);
     const started = local;
     let exitCode: number | null | undefined;
     void started.exited.then((c) => (exitCode = c));
