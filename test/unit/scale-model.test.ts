@@ -56,6 +56,15 @@ describe('docs/scale.md is what the model renders', () => {
 describe('the numbers the prose quotes are the model\'s', () => {
   const perSecond = (u: typeof gib, rate: number) => ({ writes: rate * u.s3.writes, wru: rate * u.ddb.wru, open: rate * u.seconds });
 
+  test('1,000 concurrent 1 GiB uploads: over the stage throttle and one S3 partition', () => {
+    const rate = 1000 / gib.seconds;
+    expect(rate * gib.apiCalls).toBeGreaterThan(DEFAULT_SETTINGS.throttleRateLimit);
+    expect(doc).toContain(`1,000 concurrent 1 GiB uploads make ${Math.floor(rate * gib.apiCalls)} API requests per second`);
+    expect(Math.round((rate * gib.s3.writes) / 1000) * 1000).toBe(5000);
+    expect(rate * gib.s3.writes).toBeGreaterThan(AWS_LIMITS.s3WritesPerPrefix);
+    expect(doc).toContain('about 5,000 S3 writes per second');
+  });
+
   test('10 uploads/s: the stage throttle is the nearest limit with many owners, over it at the bound; one owner meets its session cap', () => {
     expect(firstBottleneck(limitsAt(file('1 GiB'), 10, 'many')).name).toMatch(/^API stage throttle/);
     expect(10 * gib.apiCalls).toBeLessThan(DEFAULT_SETTINGS.throttleRateLimit);
