@@ -46,7 +46,15 @@ function runLocal(args: string[]): Started {
   const out = { text: '' };
   child.stdout!.on('data', (b: Buffer) => (out.text += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (out.text += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      // Our ends of its pipes would keep Jest alive after the run.
+      child.stdin?.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      resolve(code);
+    }),
+  );
   return { child, out, exited };
 }
 
@@ -87,7 +95,7 @@ describeLocalCloud('npm run local -- --s3-public-endpoint', () => {
   afterAll(async () => {
     if (local && local.child.exitCode === null) {
       local.child.kill('SIGTERM');
-      await Promise.race([local.exited, new Promise((r) => setTimeout(r, 30_000))]);
+      await Promise.race([local.exited, new Promise((r) => setTimeout(r, 30_000).unref())]);
       if (local.child.exitCode === null) local.child.kill('SIGKILL');
     }
     await fwd?.close();
