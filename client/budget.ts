@@ -1,3 +1,16 @@
+import { DEFAULTS } from '../contract/limits.js';
+import { buffersWithin, type ConcurrencySetting } from './engine/worker-count.js';
+
+/**
+ * The slots of a directory run. Fixed `--concurrency N`: N. `'auto'`: as many part buffers as the
+ * memory budget holds (at most the engine's maximum): each file adapts within the slots it holds,
+ * a large file can grow to all of them, and up to that many small files run at once.
+ */
+export function treeBudget(concurrency: ConcurrencySetting, maxMemory: number | undefined, partSize: number): number {
+  if (concurrency !== 'auto') return concurrency;
+  return Math.min(DEFAULTS.maxConcurrency, buffersWithin(maxMemory ?? DEFAULTS.maxMemory, partSize));
+}
+
 /**
  * The run's worker budget: at most `size` part uploads in flight across every file of a
  * directory run. A file takes the slots it will use (its own concurrency) before it starts and

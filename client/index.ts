@@ -14,8 +14,10 @@ import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { runUploadWithState } from './auto-resume.js';
 import { HttpTransport } from './http-transport.js';
 import type { UploadOptions, UploadResult } from './upload.js';
+import { connectionsFor } from './engine/worker-count.js';
 
 export type { UploadOptions, UploadResult, UploadEvent } from './upload.js';
+export { connectionsFor, type ConcurrencySetting, type ConcurrencySummary } from './engine/worker-count.js';
 export type { UploadProgress } from './progress.js';
 export type { RetryPolicy } from './retry.js';
 export * from './errors.js';
@@ -34,8 +36,7 @@ const USER_AGENT = 'mpu-client/0.1';
 
 /** Uploads one file (or resumes a session); resolves once the object is stored and verified. */
 export async function upload(options: UploadOptions): Promise<UploadResult> {
-  const concurrency = options.concurrency ?? 4;
-  const pool = options.pool ?? createPool({ connections: concurrency + 2 });
+  const pool = options.pool ?? createPool({ connections: connectionsFor(options) });
   const retry = { ...DEFAULT_RETRY, ...options.retry };
   const api = new ApiClient({
     baseUrl: options.apiUrl,

@@ -7,7 +7,8 @@ import { createPool, type HttpPool } from './http.js';
 import { HttpTransport } from './http-transport.js';
 import { md5 } from './hashing.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import { uploadStream, type StreamResult, type StreamUploadOptions } from './stream-upload.js';
+import { streamChunkSize, uploadStream, type StreamResult, type StreamUploadOptions } from './stream-upload.js';
+import { streamConcurrency, type ConcurrencySetting } from './engine/worker-count.js';
 
 export { DEFAULT_EXPECTED_STREAM_SIZE, streamChunkSize, type StreamResult } from './stream-upload.js';
 
@@ -15,14 +16,17 @@ export interface ReadableUploadOptions extends Omit<StreamUploadOptions, 'retry'
   apiUrl: string;
   token?: string;
   pool?: HttpPool;
-  concurrency?: number;
+  /** A number fixes the parts in flight; 'auto' (default) is STREAM_AUTO_CONCURRENCY (worker-count.ts). */
+  concurrency?: ConcurrencySetting;
+  /** Part buffer bytes (default 256 MiB): the count never holds more parts than fit. */
+  maxMemory?: number;
   retry?: Partial<RetryPolicy>;
   stallTimeoutMs?: number;
 }
 
 /** Uploads everything `input` yields as one object; the session is aborted if it fails. */
 export async function uploadReadable(input: AsyncIterable<Uint8Array>, o: ReadableUploadOptions): Promise<StreamResult> {
-  const concurrency = o.concurrency ?? 4;
+  const concurrency = streamConcurrency(o.concurrency, o.maxMemory, o.chunkSize ?? streamChunkSize(o.expectedSize));
   const pool = o.pool ?? createPool({ connections: concurrency + 2 });
   const retry = { ...DEFAULT_RETRY, ...o.retry };
   const api = new ApiClient({

@@ -28,6 +28,8 @@ export type FileOutcome =
   /** Stopped by the run's signal: its session is kept and the next run resumes it. */
   | { status: 'interrupted'; file: TreeFileRef; error: MpuError };
 
+export type TreeFileUploadOptions = Pick<UploadOptions, 'file' | 'filename' | 'concurrency' | 'maxConcurrency' | 'maxMemory' | 'chunkSize' | 'signal' | 'onEvent' | 'onProgress'>;
+
 export interface RunProgress {
   bytesDone: number;
   bytesTotal: number;
@@ -36,12 +38,19 @@ export interface RunProgress {
 }
 
 export interface TreeRunOptions {
-  /** Part uploads in flight across the run. */
+  /** Part uploads in flight across the run (treeBudget()). */
   budget: number;
+  /**
+   * true: each file adapts its count within the slots it holds (`concurrency: 'auto'`,
+   * `maxConcurrency`: its slots); false: it uses all of them.
+   */
+  adaptive?: boolean;
+  /** Part buffer bytes, passed to each file (its own slots already keep it within the run's). */
+  maxMemory?: number;
   chunkSize?: number;
   signal?: AbortSignal;
   /** Per file: the upload call (library `upload`, or a fake in tests). */
-  uploadFile: (opts: Pick<UploadOptions, 'file' | 'filename' | 'concurrency' | 'chunkSize' | 'signal' | 'onEvent' | 'onProgress'>) => Promise<UploadResult>;
+  uploadFile: (opts: TreeFileUploadOptions) => Promise<UploadResult>;
   onOutcome?: (o: FileOutcome) => void;
   onEvent?: (file: TreeFileRef, e: UploadEvent) => void;
   onProgress?: (p: RunProgress) => void;
@@ -102,7 +111,8 @@ export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOption
         const result = await o.uploadFile({
           file: file.path,
           filename: file.relativePath,
-          concurrency: slots,
+          ...(o.adaptive ? { concurrency: 'auto' as const, maxConcurrency: slots } : { concurrency: slots }),
+          ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
           ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
           onEvent: (e) => o.onEvent?.(file, e),

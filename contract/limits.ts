@@ -19,7 +19,18 @@ export const S3_LIMITS = {
 
 export const DEFAULTS = {
   chunkSize: 5 * MiB,
-  concurrency: 4,
+  /** Parts in flight: adapted to the link unless fixed (engine/concurrency.ts). */
+  concurrency: 'auto',
+  /**
+   * Where adaptive concurrency starts. Measured through the shaping proxy (256 MiB, 100 ms RTT,
+   * 4 MiB/s per connection): from 8 the ramp took 0.66x of the best fixed setting, from 16 0.81x;
+   * on loopback 16 loses nothing against 4. A slow link is cut back after 5 s (concurrency.ts).
+   */
+  initialConcurrency: 16,
+  /** Most parts in flight, adaptive or fixed. */
+  maxConcurrency: 64,
+  /** Client memory for part buffers: the count never exceeds maxMemory / part size. */
+  maxMemory: 256 * MiB,
   /** How long an upload session may stay open before the sweeper reclaims it. */
   sessionTtlSeconds: 24 * 60 * 60,
   /** Lifetime of one presigned part URL. */

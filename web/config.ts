@@ -1,6 +1,6 @@
 /**
  * The pages' settings: `config.json` beside the page (written by whoever hosts it: the local
- * cloud's web server, or a deploy step), then the query string for tuning (`?chunk=8MiB&concurrency=4&rate=20MiB`).
+ * cloud's web server, or a deploy step), then the query string for tuning (`?chunk=8MiB&concurrency=auto&rate=20MiB`).
  * The token may be an API token or a JWT; with `token_url`, the page fetches a fresh one before
  * API calls (a login endpoint of the hosting app) instead of keeping a static one.
  */
@@ -12,7 +12,8 @@ export interface PageConfig {
   /** GET returns `{ "token": "..." }` (e.g. a JWT from the app's own login). */
   token_url?: string;
   chunk_size?: number;
-  concurrency?: number;
+  /** 'auto' (default) or a fixed number of parts in flight. */
+  concurrency?: number | 'auto';
   rate_limit?: number;
 }
 
@@ -26,7 +27,7 @@ export async function loadConfig(): Promise<PageConfig> {
   return {
     ...c,
     ...(q.get('chunk') ? { chunk_size: size('chunk') } : {}),
-    ...(q.get('concurrency') ? { concurrency: Number(q.get('concurrency')) } : {}),
+    ...(q.get('concurrency') ? { concurrency: q.get('concurrency') === 'auto' ? ('auto' as const) : Number(q.get('concurrency')) } : {}),
     ...(q.get('rate') ? { rate_limit: size('rate') } : {}),
   };
 }

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
   const api = browserApi({ apiUrl: c.api_url, token: tokenSource(c) });
   const uppy = new Uppy({ autoProceed: false });
   uppy.use(Dashboard, { target: '#dashboard', inline: true, height: 420, proudlyDisplayPoweredByUppy: false });
-  uppy.use(AwsS3, mpuAwsS3Options({ api, md5: new WorkerMd5(), chunkSize: c.chunk_size, limit: c.concurrency }));
+  uppy.use(AwsS3, mpuAwsS3Options({ api, md5: new WorkerMd5(), chunkSize: c.chunk_size, ...(typeof c.concurrency === 'number' ? { limit: c.concurrency } : {}) }));
   uppy.on('upload-success', (file, res) => {
     const li = document.createElement('li');
     li.className = 'done';

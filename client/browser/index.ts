@@ -12,7 +12,7 @@
 import { ApiCore } from '../api-core.js';
 import { fetchSend } from './fetch-transport.js';
 
-export { BrowserUploader, UploadHandle, type BrowserUploaderOptions, type UploadState } from './uploader.js';
+export { BrowserUploader, UploadHandle, BROWSER_MAX_CONCURRENCY, type BrowserUploaderOptions, type UploadState } from './uploader.js';
 export { uploadFile, forgetFile, type FileUploadDeps, type FileUploadOptions } from './upload-file.js';
 export { BlobSource } from './blob-source.js';
 export { FetchTransport, fetchSend } from './fetch-transport.js';
@@ -22,6 +22,7 @@ export { fingerprintFile, fingerprintKey, sampleOffsets, type FileFingerprint } 
 export { mpuAwsS3Options, type MpuUppyOptions, type UppyFileLike, type UppyPart } from './uppy.js';
 export { ApiCore, type ApiCoreOptions } from '../api-core.js';
 export type { UploadEvent, UploadResult, EngineOptions } from '../engine/types.js';
+export type { ConcurrencySetting, ConcurrencySummary } from '../engine/worker-count.js';
 export type { UploadProgress } from '../progress.js';
 export * from '../errors.js';
 export { formatBytes, parseSize } from '../sizes.js';

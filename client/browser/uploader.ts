@@ -9,6 +9,7 @@
 import { ApiCore } from '../api-core.js';
 import type { Md5Port, PartTransport } from '../engine/ports.js';
 import type { EngineOptions, UploadEvent, UploadResult } from '../engine/types.js';
+import type { ConcurrencySetting } from '../engine/worker-count.js';
 import { EXIT, InterruptedError, MpuError } from '../errors.js';
 import type { UploadProgress } from '../progress.js';
 import type { RetryPolicy } from '../retry.js';
@@ -23,8 +24,16 @@ export interface BrowserUploaderOptions {
   /** Bearer token (an API token or a JWT); a function is asked before every API call (refreshing JWTs). */
   token?: string | (() => string | Promise<string>);
   chunkSize?: number;
-  /** Parallel part uploads per file (default 4). */
-  concurrency?: number;
+  /**
+   * Parts in flight per file: 'auto' (default) adapts to the link up to `maxConcurrency`; a number
+   * (1 to 64) fixes it.
+   */
+  concurrency?: ConcurrencySetting;
+  /**
+   * Upper bound for 'auto' (default 6: a browser opens at most 6 HTTP/1.1 connections per origin,
+   * and more parts would only wait in its queue, their stall timers running).
+   */
+  maxConcurrency?: number;
   /** Bytes per second per file. */
   rateLimit?: number;
   retry?: Partial<RetryPolicy>;
@@ -34,6 +43,9 @@ export interface BrowserUploaderOptions {
   /** Where sessions are remembered (default IndexedDB). */
   store?: SessionStore;
 }
+
+/** Default upper bound of 'auto' in a browser: its HTTP/1.1 connections per origin. */
+export const BROWSER_MAX_CONCURRENCY = 6;
 
 export type UploadState = 'preparing' | 'uploading' | 'paused' | 'offline' | 'done' | 'failed' | 'cancelled';
 
@@ -115,6 +127,7 @@ export class UploadHandle {
     const engine: Omit<EngineOptions, 'resumeSessionId'> = {
       chunkSize: o.chunkSize,
       concurrency: o.concurrency,
+      maxConcurrency: o.maxConcurrency ?? BROWSER_MAX_CONCURRENCY,
       rateLimit: o.rateLimit,
       retry: o.retry,
       // fetch reports no upload progress: a part's whole transfer must fit the stall timeout.

@@ -12,6 +12,8 @@ import { StateStore } from '../state.js';
 import { EXIT, InterruptedError, toMpuError, UsageError, type MpuError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize } from '../sizes.js';
 import type { ProgressView, RunTotal } from './progress-view.js';
+import { DEFAULTS } from '../../contract/limits.js';
+import type { ConcurrencySetting } from '../engine/worker-count.js';
 
 // Loaded when a command needs them: `mpu --help`, `mpu list` and usage errors never load node:http
 // or cli-progress (in the bundle they are separate chunks; docs/benchmarks.md has the numbers).
@@ -43,7 +45,8 @@ export interface GlobalFlags {
 
 export interface UploadFlags extends GlobalFlags {
   chunkSize?: number;
-  concurrency: number;
+  concurrency: ConcurrencySetting;
+  maxMemory?: number;
   resume?: string;
   restart?: boolean;
   limitRate?: number;
@@ -84,6 +87,8 @@ const intArg =
     return n;
   };
 
+const concurrencyArg = (v: string): ConcurrencySetting => (v.trim() === 'auto' ? 'auto' : intArg(1, DEFAULTS.maxConcurrency)(v));
+
 export const EXIT_CODES_HELP = `
 Exit codes:
   0    success
@@ -123,7 +128,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .description('upload files, directories or standard input (or resume an interrupted upload)')
       .argument('<paths...>', 'files, directories (every regular file below, kept as relative paths), or - for standard input')
       .addOption(new Option('--chunk-size <size>', 'part size, e.g. 8MiB, 8MB, 8388608 (default: 5MiB, raised to the smallest whole MiB that keeps the file within 10,000 parts)').argParser(sizeArg))
-      .addOption(new Option('-c, --concurrency <n>', 'parts in flight at once').argParser(intArg(1, 64)).default(4))
+      .addOption(
+        new Option('-c, --concurrency <n|auto>', 'parts in flight at once: auto adapts to the link (starts at 4, grows while it pays), a number from 1 to 64 fixes it')
+          .argParser(concurrencyArg)
+          .default('auto'),
+      )
+      .addOption(new Option('--max-memory <size>', 'part buffers at most, e.g. 512MiB (default 256MiB): auto never holds more parts than fit; caps a fixed --concurrency too when given').argParser(sizeArg))
       .option('--resume <session_id>', 'continue this session: send only the parts storage lacks')
       .option('--restart', 'start a new session even if an interrupted one exists for the file')
       .addOption(new Option('--limit-rate <size>', 'upper bound on upload speed per second, e.g. 20MiB').argParser(sizeArg))
@@ -290,6 +300,7 @@ async function stdinUpload(flags: UploadFlags, io: CliIo): Promise<number> {
       apiUrl: api.apiUrl,
       ...(api.token ? { token: api.token } : {}),
       concurrency: flags.concurrency,
+      ...(flags.maxMemory !== undefined ? { maxMemory: flags.maxMemory } : {}),
       ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
       ...(flags.expectedSize !== undefined ? { expectedSize: flags.expectedSize } : {}),
       ...(flags.contentType ? { contentType: flags.contentType } : {}),
@@ -312,18 +323,21 @@ async function directoryUpload(paths: string[], flags: UploadFlags, io: CliIo): 
     io.stderr.write('mpu: --restart needs the state directory (drop --no-state)\n');
     return EXIT.usage;
   }
-  const [{ upload, createPool }, { treeCommand }] = await Promise.all([library(), import('./tree-command.js')]);
+  const [{ upload, createPool }, { treeCommand }, { treeBudget }] = await Promise.all([library(), import('./tree-command.js'), import('../budget.js')]);
   let say = (l: string): void => void io.stderr.write(`${l}\n`);
   const { signal, off } = interruptible(io, (l) => say(l));
+  const budget = treeBudget(flags.concurrency, flags.maxMemory, flags.chunkSize ?? DEFAULTS.chunkSize);
   // One keep-alive pool for the run: as many connections as parts may be in flight, and the API's.
-  const pool = createPool({ connections: flags.concurrency + 2 });
+  const pool = createPool({ connections: budget + 2 });
   try {
     return await treeCommand({
       paths,
       include: flags.include,
       exclude: flags.exclude,
       followSymlinks: flags.followSymlinks === true,
-      budget: flags.concurrency,
+      budget,
+      adaptive: flags.concurrency === 'auto',
+      ...(flags.maxMemory !== undefined ? { maxMemory: flags.maxMemory } : {}),
       ...(flags.chunkSize !== undefined ? { chunkSize: flags.chunkSize } : {}),
       ...(stateDir ? { stateDir } : {}),
       restart: flags.restart === true,
@@ -367,7 +381,7 @@ async function guard(io: CliIo, flags: GlobalFlags, fn: () => Promise<void>): Pr
 }
 
 async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Promise<number> {
-  const [{ upload, createPool }, { noProgress, plainProgress, ttyProgress }] = await Promise.all([library(), views()]);
+  const [{ upload, createPool, connectionsFor }, { noProgress, plainProgress, ttyProgress }] = await Promise.all([library(), views()]);
   const info = (line: string) => {
     if (!flags.quiet) view.log(`mpu: ${line}`);
   };
@@ -404,8 +418,8 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
   });
 
   let exitCode: number = EXIT.ok;
-  // One keep-alive pool for every file of the run.
-  const pool = createPool({ connections: flags.concurrency + 2 });
+  // One keep-alive pool for every file of the run, with room for the most parts in flight.
+  const pool = createPool({ connections: connectionsFor({ concurrency: flags.concurrency }) });
   // Sizes up front, for the run's total progress (a missing file counts 0 and fails on its turn).
   const sizes = files.map((f) => {
     try {
@@ -450,6 +464,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           else if (e.type === 'retry') info(`retrying ${e.what} in ${e.delay_ms} ms (attempt ${e.attempt} failed: ${e.reason})`);
           else if (e.type === 'refresh') info(`fresh URL for part ${e.part_number} (${e.reason})`);
           else if (e.type === 'completing') info(`completing (${e.parts} parts)`);
+          else if (e.type === 'concurrency') info(`parts in flight ${e.from} -> ${e.to} (${e.reason}, ${e.mibps.toFixed(1)} MiB/s)`);
         }
         if (e.type === 'stopping' && flags.verbose) info('no new parts will be started');
       };
@@ -461,6 +476,7 @@ async function uploadCommand(files: string[], flags: UploadFlags, io: CliIo): Pr
           token: api.token,
           chunkSize: flags.chunkSize,
           concurrency: flags.concurrency,
+          ...(flags.maxMemory !== undefined ? { maxMemory: flags.maxMemory } : {}),
           resumeSessionId: flags.resume,
           contentType: flags.contentType,
           signal: stop.signal,
@@ -547,9 +563,17 @@ function formatResult(r: UploadResult, quiet: boolean): string {
     `uploaded ${head}`,
     `  ${formatBytes(r.size)} in ${formatDuration(r.duration_ms)}; sent ${r.parts_sent}/${r.parts_total} parts (${formatBytes(r.bytes_sent)}) at ${formatRate(r.bytes_sent, t.upload_ms)}${r.resumed ? ' (resumed)' : ''}`,
     `  etag ${r.etag} (verified against the file)`,
+    ...(r.concurrency ? [`  parts in flight: ${formatConcurrency(r.concurrency)}`] : []),
     `  timings: init ${formatDuration(t.init_ms)}, verify ${formatDuration(t.verify_ms)}, upload ${formatDuration(t.upload_ms)}, complete ${formatDuration(t.complete_ms)}, total ${formatDuration(r.duration_ms)}`,
     '',
   ].join('\n');
+}
+
+function formatConcurrency(c: NonNullable<UploadResult['concurrency']>): string {
+  if (c.mode === 'fixed') return `${c.final} (fixed)`;
+  const ns = c.trace.map((p) => String(p.n));
+  const path = ns.length > 10 ? [...ns.slice(0, 5), '...', ...ns.slice(-4)] : ns;
+  return `auto, ${path.join(' -> ')} (max ${c.max})`;
 }
 
 export function formatStatus(s: StatusResponse): string {

@@ -11,8 +11,8 @@ import { pathFilter } from '../glob.js';
 import { RunJournal } from '../run-state.js';
 import { formatBytes, formatDuration } from '../sizes.js';
 import { walkTree, type TreeSkip } from '../tree-walk.js';
-import type { FileOutcome, TreeFileRef } from '../tree-upload.js';
-import type { UploadOptions, UploadResult } from '../upload.js';
+import type { FileOutcome, TreeFileRef, TreeFileUploadOptions } from '../tree-upload.js';
+import type { UploadResult } from '../upload.js';
 import { noRunView, plainRunView, ttyRunView, type RunView } from './run-progress.js';
 
 export interface TreeCommandOptions {
@@ -21,6 +21,9 @@ export interface TreeCommandOptions {
   exclude: readonly string[];
   followSymlinks: boolean;
   budget: number;
+  /** Files adapt their count within their slots (`--concurrency auto`). */
+  adaptive: boolean;
+  maxMemory?: number;
   chunkSize?: number;
   stateDir?: string;
   restart: boolean;
@@ -33,7 +36,7 @@ export interface TreeCommandOptions {
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
   signal: AbortSignal;
   /** The library's upload with the run's shared settings bound (pool, API, token, retries...). */
-  uploadFile: (o: Pick<UploadOptions, 'file' | 'filename' | 'concurrency' | 'chunkSize' | 'signal' | 'onEvent' | 'onProgress'>) => Promise<UploadResult>;
+  uploadFile: (o: TreeFileUploadOptions) => Promise<UploadResult>;
   errorJson: (e: MpuError) => Record<string, unknown>;
   /** Set once the view exists, so Ctrl-C messages do not garble it. */
   onView?: (view: RunView) => void;
@@ -113,6 +116,8 @@ export async function treeCommand(o: TreeCommandOptions): Promise<number> {
 
   const summary = await uploadTree(files, {
     budget: o.budget,
+    adaptive: o.adaptive,
+    ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
     ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
     signal: o.signal,
     uploadFile: o.uploadFile,

@@ -1,16 +1,19 @@
 /**
- * How many parts to keep in flight: a pure controller fed with the upload's progress, its part
- * completions and its troubles (retried PUTs), clock injected by the caller.
+ * How many parts to keep in flight: a pure controller fed with the upload's progress, its stored
+ * parts and its troubles (retried PUTs), clock injected by the caller.
  *
- * Goodput is measured over windows (at least `windowMs` and `minParts` completions, begun
- * `settleMs` after the last change, so the socket buffers new connections fill at once do not
- * count as gain). Slow start doubles the count while a doubling pays (>= `slowStartGain` more
- * goodput); then a step of +25 % is probed now and then and kept only if it paid
- * (>= `probeGain`), else undone and the next probe waits longer. A retried PUT (5xx, SlowDown,
- * stall, network) cuts the count by `backoff` at most once per window, so one failure on a lossy
- * link costs a quarter of the workers, not all of them. The count never exceeds what keeps one
- * part within `maxPartSeconds` at the measured per-connection rate: many slow parts in parallel
- * stall together and make resume coarse.
+ * A count is judged by the parts begun under it, as count x (bytes / time) of those parts
+ * (Little's law): a part's time runs to storage's answer, so the socket buffers new connections
+ * fill at once never look like gain, and one part time after a change is enough to judge it.
+ * Slow start doubles the count while a doubling pays (>= `slowStartGain` more goodput) and keeps
+ * its last doubling unless it clearly lost (> `slowStartLoss`). Then, every window (at least
+ * `windowMs` and `minParts` parts), a step of +25 % is probed now and then and kept only if it
+ * paid (>= `probeGain`), else undone and the next probe waits longer. A retried PUT (5xx,
+ * SlowDown, stall, network) cuts the count by `backoff` at most once per window, so one failure on
+ * a lossy link costs a quarter of the workers, not all of them. The count never exceeds what keeps
+ * one part within `maxPartSeconds` at the measured part times (also judged from the bytes sent
+ * when slow start has no stored part after 5 s): many slow parts in parallel stall together and
+ * make resume coarse.
  */
 
 export interface ConcurrencyConfig {
@@ -21,9 +24,10 @@ export interface ConcurrencyConfig {
   /** Part size in bytes (for the per-part time bound). */
   partSize: number;
   windowMs?: number;
-  settleMs?: number;
   minParts?: number;
   slowStartGain?: number;
+  /** Slow start's last doubling is undone only when it lost more than this. */
+  slowStartLoss?: number;
   probeGain?: number;
   backoff?: number;
   maxPartSeconds?: number;
@@ -39,6 +43,12 @@ export interface ConcurrencyChange {
   reason: ChangeReason;
 }
 
+/** Slow start looks at the bytes sent this long after a change when no part begun since is stored. */
+const EARLY_LOOK_MS = 5000;
+
+/** The count grows only while parts take less than this share of maxPartSeconds. */
+const GROWTH_ROOM = 0.75;
+
 /** Probes wait at most this many windows after failed ones. */
 const MAX_PROBE_WAIT = 8;
 
@@ -50,22 +60,29 @@ export class ConcurrencyController {
   private probing = false;
   private probeWait = 0;
   private probeInterval = 1;
-  private settleUntil: number;
-  private win: { t: number; bytes: number; parts: number } | undefined;
-  private parts = 0;
   private bytes = 0;
   private lastCut = -Infinity;
   private remaining = Infinity;
   /** Goodput of the last window (reported with a backoff). */
   private lastG = 0;
+  private lastNow = 0;
+  /** When the count last changed, and the parts begun since then that are stored. */
+  private changedAt: number;
+  private sample = { parts: 0, bytes: 0, ms: 0 };
+  private bytesAtChange = 0;
+  /** When the count was last judged (steady windows last at least windowMs). */
+  private judgedAt = -Infinity;
+  /** Recent parts' bytes and times, decayed (the per-part time bound). */
+  private partTime = { bytes: 0, ms: 0 };
   private readonly o: Required<ConcurrencyConfig>;
 
   constructor(cfg: ConcurrencyConfig, now: number) {
-    this.o = { windowMs: 1000, settleMs: 500, minParts: 3, slowStartGain: 0.15, probeGain: 0.05, backoff: 0.75, maxPartSeconds: 30, ...cfg };
+    this.o = { windowMs: 1000, minParts: 3, slowStartGain: 0.15, slowStartLoss: 0.1, probeGain: 0.05, backoff: 0.75, maxPartSeconds: 30, ...cfg };
     if (!Number.isInteger(cfg.max) || cfg.max < 1) throw new RangeError('max must be a positive integer');
     if (!(cfg.partSize > 0)) throw new RangeError('partSize must be positive');
     this.c = clamp(Math.floor(cfg.initial), 1, cfg.max);
-    this.settleUntil = now + this.o.settleMs;
+    this.changedAt = now;
+    this.lastNow = now;
   }
 
   /** Parts to keep in flight now. */
@@ -84,17 +101,105 @@ export class ConcurrencyController {
     return this.observe(now);
   }
 
-  /** A part was stored; `bytesDone` as for `progress`. */
-  partDone(now: number, bytesDone: number): ConcurrencyChange | undefined {
-    this.parts++;
+  /**
+   * A part was stored; `bytesDone` as for `progress`; `part`: its size and how long it took from
+   * its start (read included) to storage's answer.
+   */
+  partDone(now: number, bytesDone: number, part?: { bytes: number; ms: number }): ConcurrencyChange | undefined {
+    this.lastNow = now;
     this.remaining = Math.max(0, this.remaining - 1);
     this.bytes = Math.max(this.bytes, bytesDone);
+    if (part && part.ms > 0) {
+      this.partTime = { bytes: this.partTime.bytes * 0.8 + part.bytes, ms: this.partTime.ms * 0.8 + part.ms };
+      if (now - part.ms >= this.changedAt) {
+        this.sample.parts++;
+        this.sample.bytes += part.bytes;
+        this.sample.ms += part.ms;
+      }
+      return this.phase === 'slow-start' ? this.slowStart(now) : this.steady(now);
+    }
     return this.observe(now);
+  }
+
+  /** Slow start: judges the count once enough parts begun under it are stored. */
+  private slowStart(now: number): ConcurrencyChange | undefined {
+    const { sample } = this;
+    if (sample.parts < Math.max(2, Math.ceil(this.c / 4))) return undefined;
+    const g = (this.c * sample.bytes * 1000) / sample.ms;
+    this.lastG = g;
+    const tooLong = this.partTimeBound();
+    if (tooLong !== undefined) return tooLong;
+    const base = this.base;
+    if (base === undefined || g >= base.g * (1 + this.o.slowStartGain)) {
+      this.base = { c: this.c, g };
+      const to = Math.min(this.c * 2, this.ceiling());
+      if (to > this.c) return this.set(now, to, g, 'slow-start');
+    } else if (g < base.g * (1 - this.o.slowStartLoss)) {
+      this.leaveSlowStart();
+      return this.set(now, base.c, g, 'revert');
+    }
+    // Within the bounds a few more parts cost little, a few less cost goodput: slow start's last
+    // step stays unless it clearly lost (one measurement's noise is not a loss).
+    this.leaveSlowStart();
+    return undefined;
+  }
+
+  /**
+   * Slow start on a slow link: no part begun under the count is stored yet, and the bytes sent
+   * so far say the parts will take longer than maxPartSeconds: fewer at once now, rather than
+   * after a whole round of overlong parts.
+   */
+  private slowLink(now: number): ConcurrencyChange | undefined {
+    const dt = now - this.changedAt;
+    if (this.sample.parts > 0 || dt < EARLY_LOOK_MS) return undefined;
+    const g = ((this.bytes - this.bytesAtChange) * 1000) / dt;
+    const fit = Math.max(1, Math.floor((g * this.o.maxPartSeconds) / this.o.partSize));
+    if (fit >= this.c) return undefined;
+    this.leaveSlowStart();
+    return this.set(now, fit, g, 'part-time');
+  }
+
+  private leaveSlowStart(): void {
+    this.phase = 'steady';
+    // The windows measure goodput in their own terms: the first one sets the base.
+    this.base = undefined;
+  }
+
+  /** Seconds one part takes now (recent parts, weighted), or undefined before any. */
+  private secondsPerPart(): number | undefined {
+    return this.partTime.ms > 0 ? this.partTime.ms / 1000 / Math.max(1, this.partTime.bytes / this.o.partSize) : undefined;
+  }
+
+  /** The most parts that keep one within maxPartSeconds, if parts take as long as now per part in flight. */
+  private partTimeCeiling(): number {
+    const s = this.secondsPerPart();
+    return s === undefined ? Infinity : Math.max(1, Math.floor((this.c * this.o.maxPartSeconds) / s));
+  }
+
+  /**
+   * How far the count may grow: not past max or the parts left, and not at all once parts take
+   * most of maxPartSeconds (more of them could push each past it; if a step does, the bound
+   * takes it back after one round).
+   */
+  private ceiling(): number {
+    const s = this.secondsPerPart();
+    const room = s !== undefined && s > this.o.maxPartSeconds * GROWTH_ROOM ? this.c : Infinity;
+    return Math.min(this.o.max, room, Math.max(1, this.remaining));
+  }
+
+  /** Parts take longer than maxPartSeconds: fewer in flight, each faster. */
+  private partTimeBound(): ConcurrencyChange | undefined {
+    const fit = this.partTimeCeiling();
+    if (this.c <= fit) return undefined;
+    this.leaveSlowStart();
+    this.probing = false;
+    return this.set(this.lastNow, fit, this.lastG, 'part-time');
   }
 
   /** A PUT is being retried for a cause that signals congestion (5xx, SlowDown, stall, network). */
   trouble(now: number): ConcurrencyChange | undefined {
-    if (now - this.lastCut < this.o.settleMs + this.o.windowMs) return undefined;
+    // One cut per window: a burst of retries from one event is one signal.
+    if (now - this.lastCut < this.o.windowMs) return undefined;
     this.lastCut = now;
     this.phase = 'steady';
     this.probing = false;
@@ -107,47 +212,33 @@ export class ConcurrencyController {
   }
 
   private observe(now: number): ConcurrencyChange | undefined {
-    if (now < this.settleUntil || this.win === undefined) {
-      if (now >= this.settleUntil) this.win = { t: now, bytes: this.bytes, parts: this.parts };
-      return undefined;
-    }
-    const dt = now - this.win.t;
-    if (dt < this.o.windowMs || this.parts - this.win.parts < this.o.minParts) return undefined;
-    const g = ((this.bytes - this.win.bytes) * 1000) / dt;
-    this.win = { t: now, bytes: this.bytes, parts: this.parts };
+    this.lastNow = now;
+    return this.phase === 'slow-start' ? this.slowLink(now) : undefined;
+  }
+
+  /** Steady: judges the count every window of parts begun under it (at least windowMs, minParts). */
+  private steady(now: number): ConcurrencyChange | undefined {
+    const { sample } = this;
+    if (sample.parts < Math.max(this.o.minParts, Math.ceil(this.c / 4)) || now - this.judgedAt < this.o.windowMs) return undefined;
+    const g = (this.c * sample.bytes * 1000) / sample.ms;
     this.lastG = g;
+    this.judgedAt = now;
+    this.sample = { parts: 0, bytes: 0, ms: 0 };
     // At the tail fewer parts are left than workers: the window says nothing about the count.
     if (this.remaining < this.c) return undefined;
     return this.decide(now, g);
   }
 
   private decide(now: number, g: number): ConcurrencyChange | undefined {
-    const { max, partSize, maxPartSeconds } = this.o;
-    // Per-connection rate g / c: one part takes partSize * c / g seconds.
-    const byPartTime = Math.max(1, Math.floor((g * maxPartSeconds) / partSize));
-    const ceiling = Math.min(max, byPartTime, Math.max(1, this.remaining));
-    if (this.c > byPartTime) {
-      this.phase = 'steady';
-      this.probing = false;
-      this.base = { c: byPartTime, g };
-      return this.set(now, byPartTime, g, 'part-time');
+    const tooLong = this.partTimeBound();
+    if (tooLong !== undefined) {
+      this.base = undefined;
+      return tooLong;
     }
     const base = this.base;
     if (base === undefined) {
       this.base = { c: this.c, g };
-      return this.phase === 'slow-start' ? this.grow(now, Math.min(this.c * 2, ceiling), g, 'slow-start') : undefined;
-    }
-    if (this.phase === 'slow-start') {
-      if (g >= base.g * (1 + this.o.slowStartGain)) {
-        this.base = { c: this.c, g };
-        return this.grow(now, Math.min(this.c * 2, ceiling), g, 'slow-start');
-      }
-      this.phase = 'steady';
-      if (g >= base.g * (1 + this.o.probeGain)) {
-        this.base = { c: this.c, g };
-        return undefined;
-      }
-      return this.set(now, base.c, g, 'revert');
+      return undefined;
     }
     if (this.probing) {
       this.probing = false;
@@ -166,25 +257,20 @@ export class ConcurrencyController {
       this.probeWait--;
       return undefined;
     }
-    const change = this.grow(now, Math.min(this.c + Math.max(1, Math.ceil(this.c / 4)), ceiling), g, 'probe');
-    this.probing = change !== undefined;
-    return change;
-  }
-
-  private grow(now: number, to: number, g: number, reason: ChangeReason): ConcurrencyChange | undefined {
-    if (to <= this.c) {
-      this.phase = 'steady';
-      return undefined;
-    }
-    return this.set(now, to, g, reason);
+    const to = Math.min(this.c + Math.max(1, Math.ceil(this.c / 4)), this.ceiling());
+    if (to <= this.c) return undefined;
+    this.probing = true;
+    return this.set(now, to, g, 'probe');
   }
 
   private set(now: number, to: number, g: number, reason: ChangeReason): ConcurrencyChange | undefined {
     const from = this.c;
     if (to === from) return undefined;
     this.c = to;
-    this.settleUntil = now + this.o.settleMs;
-    this.win = undefined;
+    this.changedAt = now;
+    this.judgedAt = now;
+    this.bytesAtChange = this.bytes;
+    this.sample = { parts: 0, bytes: 0, ms: 0 };
     return { from, to, bytesPerSec: g, reason };
   }
 }

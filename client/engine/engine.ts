@@ -6,7 +6,6 @@
  * Memory: one chunk-sized buffer per uploader, the hasher's 1 MiB scratch (resume), 16 bytes per part.
  * An error never aborts the session server-side: whatever was stored can be resumed.
  */
-import { DEFAULTS } from '../../contract/limits.js';
 import { ProgressTracker } from '../progress.js';
 import { RateLimiter } from '../rate-limit.js';
 import { DEFAULT_RETRY } from '../retry.js';
@@ -14,7 +13,7 @@ import { checkCompleted, completeUpload } from './completion.js';
 import { Pipeline } from './pipeline.js';
 import type { Md5Port, PartSource, PartTransport } from './ports.js';
 import { openSession, tagged, verifyStored } from './session.js';
-import { checkConcurrency } from './worker-count.js';
+import { checkConcurrency, checkMaxMemory, WorkerCount } from './worker-count.js';
 import type { EngineOptions, UploadApi, UploadResult } from './types.js';
 
 export interface EngineDeps {
@@ -26,8 +25,10 @@ export interface EngineDeps {
 
 export async function uploadSource(source: PartSource, opts: EngineOptions, deps: EngineDeps): Promise<UploadResult> {
   const t0 = performance.now();
-  const setting = checkConcurrency(opts.concurrency);
-  const concurrency = setting === 'auto' ? DEFAULTS.initialConcurrency : setting;
+  // Refused before init: nothing is created for options that cannot run.
+  checkConcurrency(opts.concurrency);
+  if (opts.maxConcurrency !== undefined) checkConcurrency(opts.maxConcurrency, 'maxConcurrency');
+  checkMaxMemory(opts.maxMemory);
   const emit = (e: Parameters<NonNullable<EngineOptions['onEvent']>>[0]) => opts.onEvent?.(e);
   const version = await source.version?.();
 
@@ -76,7 +77,27 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
       }
       const tVerify = performance.now();
 
-      const progress = new ProgressTracker(source.size, plan.totalParts, { bytes: stored.bytes, parts: session.stored.length }, opts.onProgress);
+      const missing = Array.from({ length: plan.totalParts }, (_, i) => i + 1).filter((n) => !stored.etags.has(n));
+      const workers = new WorkerCount({
+        concurrency: opts.concurrency,
+        ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
+        ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
+        partSize: plan.chunkSize,
+        // Lazy slices (a browser Blob) are sent as they are: no part buffers.
+        buffered: source.slice === undefined,
+        parts: missing.length,
+        startedAt: t0,
+        onChange: (c) => {
+          emit({ type: 'concurrency', ...c });
+          // Called from progress, which only the pipeline's parts make: it exists by then.
+          pipeline.resize();
+        },
+      });
+      // The count measures goodput from the same bytes the progress shows (in flight included).
+      const progress = new ProgressTracker(source.size, plan.totalParts, { bytes: stored.bytes, parts: session.stored.length }, (p) => {
+        workers.progress(p.bytesDone);
+        opts.onProgress?.(p);
+      });
       const pipeline = new Pipeline({
         sessionId: session.id,
         plan,
@@ -86,22 +107,26 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
         md5: deps.md5,
         fetchUrls: (parts) => deps.api.partUrls(session.id, parts),
         etags: stored.etags,
-        concurrency,
+        concurrency: () => workers.limit,
         retry: { ...DEFAULT_RETRY, ...opts.retry },
         stallTimeoutMs: opts.stallTimeoutMs ?? 60_000,
         limiter: opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined,
         progress,
         signal: opts.signal,
-        emit,
+        emit: (e) => {
+          // A PUT retried (5xx, SlowDown, stall, network): fewer parts in flight. URL refreshes are not congestion.
+          if (e.type === 'retry' && e.part_number !== undefined) workers.trouble();
+          emit(e);
+          if (e.type === 'part') workers.partDone(progress.snapshot().bytesDone, { bytes: e.size, ms: e.ms });
+        },
       });
-      const missing = Array.from({ length: plan.totalParts }, (_, i) => i + 1).filter((n) => !stored.etags.has(n));
       await pipeline.run(missing, session.initialUrls, session.initialExpiresAt);
       const tUpload = performance.now();
 
       const done = await completeUpload({ api: deps.api, session, source, version, etags: stored.etags, pipeline, signal: opts.signal, emit }, digests);
       const { partsSent: parts_sent, bytesSent: bytes_sent } = pipeline;
       const outcome = { ...done, parts_already_stored: session.stored.length, bytes_sent, parts_sent };
-      return result(outcome, tInit, tVerify, tUpload, performance.now());
+      return { ...result(outcome, tInit, tVerify, tUpload, performance.now()), concurrency: workers.summary() };
     } finally {
       await digests.close();
     }

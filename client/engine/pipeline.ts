@@ -11,7 +11,7 @@ import { normalizeEtag } from '../etag.js';
 import type { ProgressTracker } from '../progress.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { RetryPolicy } from '../retry.js';
-import { runPool } from '../scheduler.js';
+import { WorkerPool } from '../scheduler.js';
 import { EXPIRY_MARGIN_MS, UrlSupplier, type FetchUrls, type PartJob } from '../url-supplier.js';
 import type { PartUrl } from '../../contract/api.js';
 import type { PartDigests } from './digests.js';
@@ -31,7 +31,8 @@ export interface PipelineConfig {
   fetchUrls: FetchUrls;
   /** ETags of the parts storage holds; each part sent is added. */
   etags: Map<number, string>;
-  concurrency: number;
+  /** Parts in flight now: read after every part and on `resize()` (engine/worker-count.ts). */
+  concurrency: () => number;
   retry: RetryPolicy;
   stallTimeoutMs: number;
   limiter: RateLimiter | undefined;
@@ -45,10 +46,10 @@ export class Pipeline {
   /** Parts and bytes this run stored. */
   partsSent = 0;
   bytesSent = 0;
-  /** `/parts` calls made by this pipeline's runs. */
-  urlRequests = 0;
   /** One part buffer per uploader slot; no bigger than the file (many small files would each hold a part size). */
   private readonly buffers: SlotBuffers;
+
+  private pool: WorkerPool<PartJob> | undefined;
 
   constructor(private readonly c: PipelineConfig) {
     this.buffers = new SlotBuffers(Math.max(1, Math.min(c.plan.chunkSize, c.plan.fileSize)));
@@ -58,7 +59,7 @@ export class Pipeline {
   async run(todo: readonly number[], initialUrls: readonly PartUrl[] = [], initialExpiresAt = 0): Promise<void> {
     if (todo.length === 0) return;
     const { signal } = this.c;
-    const concurrency = () => this.c.concurrency;
+    const { concurrency } = this.c;
     const supplier = new UrlSupplier({ fetchUrls: this.c.fetchUrls, parts: todo, initialUrls, initialExpiresAt, concurrency, partSize: this.c.plan.chunkSize });
 
     const stop = new AbortController();
@@ -71,14 +72,25 @@ export class Pipeline {
     else signal?.addEventListener('abort', onStop, { once: true });
 
     try {
-      await runPool(() => supplier.take(), (job, slot, failed) => this.send(supplier, job, slot, failed), { concurrency: concurrency(), stop: stop.signal });
+      // A slot retired when the count shrank gives its buffer back.
+      this.pool = new WorkerPool((): Promise<PartJob | undefined> => supplier.take(), (job, slot, failed) => this.send(supplier, job, slot, failed), {
+        limit: concurrency,
+        stop: stop.signal,
+        onRetire: (slot) => this.buffers.release(slot),
+      });
+      await this.pool.run();
     } finally {
+      this.pool = undefined;
       supplier.close();
-      this.urlRequests += supplier.requests;
       signal?.removeEventListener('abort', onStop);
       this.buffers.releaseAll();
     }
     if (stop.signal.aborted) throw new InterruptedError(this.c.sessionId, todo.filter((n) => this.c.etags.has(n)).length);
+  }
+
+  /** The count grew: start its uploaders now rather than at the next part's end. */
+  resize(): void {
+    this.pool?.resize();
   }
 
   /** One part: read and hash once, record the MD5, send until stored. */

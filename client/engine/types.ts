@@ -2,6 +2,7 @@
 import type { CompleteRequest, CompleteResponse, InitRequest, InitResponse, PartUrlRequest, PartUrlResponse, StatusResponse } from '../../contract/api.js';
 import type { UploadProgress } from '../progress.js';
 import type { RetryPolicy } from '../retry.js';
+import type { ConcurrencySetting, ConcurrencySummary, WorkerCountChange } from './worker-count.js';
 
 /** The engine's options: everything about the upload except where the bytes and the network come from. */
 export interface EngineOptions {
@@ -10,8 +11,20 @@ export interface EngineOptions {
    * S3's 10,000 parts (the server's rule). One that would need more parts is refused before init.
    */
   chunkSize?: number;
-  /** Parallel part uploads (default 4). */
-  concurrency?: number;
+  /**
+   * Parts in flight. `'auto'` (default) starts at 16 and adapts to the link: it grows while more
+   * parts in parallel raise the goodput, backs off on retried PUTs, and keeps each part within
+   * about 30 s (engine/concurrency.ts). A number (1 to 64) fixes the count.
+   */
+  concurrency?: ConcurrencySetting;
+  /** Upper bound for `'auto'` (default 64). */
+  maxConcurrency?: number;
+  /**
+   * Bytes of part buffers (default 256 MiB): `'auto'` never holds more than maxMemory / part size
+   * parts; a fixed count is capped by it only when it is given. Peak RSS stays within about
+   * 100 MiB + this. Parts sent as lazy slices (a browser Blob) hold no buffers.
+   */
+  maxMemory?: number;
   /** Continue this session instead of starting one. */
   resumeSessionId?: string;
   /** Object name sent to init (default: the source's base name). */
@@ -51,6 +64,8 @@ export interface UploadResult {
   resumed: boolean;
   duration_ms: number;
   timings: { init_ms: number; verify_ms: number; upload_ms: number; complete_ms: number };
+  /** Parts in flight over the run (absent when nothing was sent). */
+  concurrency?: ConcurrencySummary;
 }
 
 export type UploadEvent =
@@ -76,7 +91,9 @@ export type UploadEvent =
   | { type: 'restart'; previous_session_id: string }
   /** The remembered session cannot be resumed any more; a new upload starts. */
   | { type: 'session_gone'; session_id: string; reason: string }
-  | { type: 'completing'; parts: number };
+  | { type: 'completing'; parts: number }
+  /** The number of parts in flight changed (`'auto'`): why, and the goodput (MiB/s) that decided it. */
+  | ({ type: 'concurrency' } & WorkerCountChange);
 
 /** The API calls the engine needs (an ApiClient, or a fake in tests); each retried by cause inside. */
 export interface UploadApi {

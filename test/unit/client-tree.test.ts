@@ -2,11 +2,11 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkerBudget } from '../../client/budget.js';
+import { treeBudget, WorkerBudget } from '../../client/budget.js';
 import { globMatcher, pathFilter } from '../../client/glob.js';
 import { RunJournal } from '../../client/run-state.js';
 import { walkTree, type TreeEntry } from '../../client/tree-walk.js';
-import { uploadTree, type FileOutcome, type TreeFileRef } from '../../client/tree-upload.js';
+import { uploadTree, type FileOutcome, type TreeFileRef, type TreeFileUploadOptions } from '../../client/tree-upload.js';
 import { InterruptedError, MpuError } from '../../client/errors.js';
 import type { UploadResult } from '../../client/upload.js';
 import { MiB } from '../../contract/limits.js';
@@ -187,17 +187,50 @@ describe('uploadTree', () => {
     await uploadTree(files, {
       budget: 6,
       uploadFile: async (o) => {
-        asked[o.filename!] = o.concurrency!;
-        inFlight += o.concurrency!;
+        const n = o.concurrency as number;
+        asked[o.filename!] = n;
+        inFlight += n;
         most = Math.max(most, inFlight);
         await new Promise((r) => setTimeout(r, 5));
-        inFlight -= o.concurrency!;
+        inFlight -= n;
         return result(o.filename!, 1);
       },
     });
     expect(most).toBeLessThanOrEqual(6);
     expect(asked['big.bin']).toBe(6);
     expect(asked['s0.bin']).toBe(1);
+  });
+
+  test('adaptive: each file runs auto with its slots as its maximum, and the run memory budget passed on', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const asked: Record<string, Pick<TreeFileUploadOptions, 'concurrency' | 'maxConcurrency' | 'maxMemory'>> = {};
+    const files = [file('big.bin', 40 * MiB), ...Array.from({ length: 12 }, (_, i) => file(`s${i}.bin`, 100))];
+    await uploadTree(files, {
+      budget: 6,
+      adaptive: true,
+      maxMemory: 30 * MiB,
+      uploadFile: async (o) => {
+        asked[o.filename!] = { concurrency: o.concurrency, maxConcurrency: o.maxConcurrency, maxMemory: o.maxMemory };
+        inFlight += o.maxConcurrency!;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight -= o.maxConcurrency!;
+        return result(o.filename!, 1);
+      },
+    });
+    expect(most).toBeLessThanOrEqual(6);
+    expect(asked['big.bin']).toEqual({ concurrency: 'auto', maxConcurrency: 6, maxMemory: 30 * MiB });
+    expect(asked['s0.bin']).toEqual({ concurrency: 'auto', maxConcurrency: 1, maxMemory: 30 * MiB });
+  });
+
+  test('the run budget: N when fixed; for auto the part buffers the memory budget holds, at most 64', () => {
+    expect(treeBudget(3, undefined, 5 * MiB)).toBe(3);
+    expect(treeBudget(3, 5 * MiB, 5 * MiB)).toBe(3);
+    expect(treeBudget('auto', undefined, 5 * MiB)).toBe(51);
+    expect(treeBudget('auto', 64 * MiB, 16 * MiB)).toBe(4);
+    expect(treeBudget('auto', 1 * MiB, 16 * MiB)).toBe(1);
+    expect(treeBudget('auto', 10 * 1024 * MiB, 5 * MiB)).toBe(64);
   });
 
   test('a stop leaves later files unstarted and marks the run interrupted', async () => {

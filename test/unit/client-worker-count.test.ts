@@ -1,0 +1,68 @@
+import { MiB } from '../../contract/limits.js';
+import { UsageError } from '../../client/errors.js';
+import { buffersWithin, checkConcurrency, connectionsFor, streamConcurrency, WorkerCount, type WorkerCountChange } from '../../client/engine/worker-count.js';
+
+const base = { partSize: 5 * MiB, buffered: true, parts: 1000, startedAt: 0 };
+
+test("'auto' is the default: starts at 16, bounded by 64, the memory budget and the parts to send", () => {
+  expect(new WorkerCount({ ...base, clock: () => 0 }).summary()).toMatchObject({ mode: 'auto', initial: 16, final: 16, trace: [{ t_ms: 0, n: 16 }] });
+  expect(new WorkerCount({ ...base, parts: 2, clock: () => 0 }).limit).toBe(2);
+  expect(new WorkerCount({ ...base, maxMemory: 12 * MiB, clock: () => 0 }).limit).toBe(2);
+  // Lazy slices (a browser Blob) hold no buffers: no memory bound.
+  expect(new WorkerCount({ ...base, buffered: false, maxMemory: 1, clock: () => 0 }).limit).toBe(16);
+});
+
+test('a fixed count is what was asked, capped by maxMemory only when given, and never changes', () => {
+  let t = 0;
+  const fixed = new WorkerCount({ ...base, concurrency: 16, partSize: 100 * MiB, clock: () => t });
+  expect(fixed.limit).toBe(16);
+  for (; t < 20_000; t += 100) fixed.partDone(t * 100 * MiB, { bytes: 100 * MiB, ms: 100 });
+  fixed.trouble();
+  expect(fixed.limit).toBe(16);
+  expect(fixed.summary()).toMatchObject({ mode: 'fixed', initial: 16, final: 16, max: 16 });
+  expect(new WorkerCount({ ...base, concurrency: 16, partSize: 100 * MiB, maxMemory: 300 * MiB, clock: () => 0 }).limit).toBe(3);
+});
+
+test('changes are reported with their time since the upload started, and traced', () => {
+  let t = 1000;
+  const changes: WorkerCountChange[] = [];
+  const wc = new WorkerCount({ ...base, maxConcurrency: 32, startedAt: 400, clock: () => t, onChange: (c) => changes.push(c) });
+  // Each part of 5 MiB takes 312 ms whatever the count (16 MiB/s per connection): slow start doubles.
+  let bytes = 0;
+  for (t = 1312; t < 4000; t += 312 / wc.limit) {
+    bytes += 5 * MiB;
+    wc.partDone(bytes, { bytes: 5 * MiB, ms: 312 });
+  }
+  expect(changes[0]).toMatchObject({ from: 16, to: 32, reason: 'slow-start' });
+  // 16 connections x 16 MiB/s.
+  expect(changes[0]!.mibps).toBeCloseTo(256, 0);
+  expect(changes[0]!.t_ms).toBeGreaterThan(900);
+  expect(wc.summary().trace.slice(0, 2)).toEqual([
+    { t_ms: 600, n: 16 },
+    { t_ms: changes[0]!.t_ms, n: 32 },
+  ]);
+  const before = wc.limit;
+  wc.trouble();
+  expect(wc.limit).toBe(Math.floor(before * 0.75));
+  expect(changes.at(-1)).toMatchObject({ from: before, to: Math.floor(before * 0.75), reason: 'backoff' });
+  expect(wc.summary().trace.at(-1)!.n).toBe(wc.limit);
+});
+
+test('options are checked: auto or 1..64; maxMemory positive', () => {
+  expect(checkConcurrency(undefined)).toBe('auto');
+  expect(checkConcurrency(64)).toBe(64);
+  for (const bad of [0, 65, 1.5, Number.NaN, 'fast' as 'auto']) expect(() => checkConcurrency(bad)).toThrow(UsageError);
+  expect(() => new WorkerCount({ ...base, maxMemory: 0 })).toThrow(UsageError);
+});
+
+test('helpers: buffers within a budget (at least one), sockets for a pool, a stream count', () => {
+  expect(buffersWithin(256 * MiB, 5 * MiB)).toBe(51);
+  expect(buffersWithin(MiB, 5 * MiB)).toBe(1);
+  expect(connectionsFor({})).toBe(66);
+  expect(connectionsFor({ concurrency: 'auto', maxConcurrency: 6 })).toBe(8);
+  expect(connectionsFor({ concurrency: 3 })).toBe(5);
+  expect(streamConcurrency(undefined, undefined, 11 * MiB)).toBe(8);
+  expect(streamConcurrency('auto', 33 * MiB, 11 * MiB)).toBe(3);
+  expect(streamConcurrency(12, undefined, 11 * MiB)).toBe(12);
+  expect(streamConcurrency(12, 55 * MiB, 11 * MiB)).toBe(5);
+});
