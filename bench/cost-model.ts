@@ -4,10 +4,11 @@
  * client (client/upload.ts, client/url-supplier.ts)
  *   POST /upload/init          1; its answer carries unbound URLs for the first 100 parts
  *                              (API_LIMITS.initialUrlCount)
- *   POST /upload/{id}/parts    P: MD5-bound URLs for parts 101..N, in batches of
- *                              max(4, window/2) pending parts (window = max(8, 4 x concurrency)),
- *                              or earlier when the uploaders are about to starve. P depends on
- *                              timing, so the benchmark counts it in the gateway log.
+ *   POST /upload/{id}/parts    P: unbound URLs for parts 101..N in batches of 100..500, sized
+ *                              to what the measured rate sends within the URL lifetime
+ *                              (client/url-supplier.ts batchSize()), plus a re-sign batch for
+ *                              URLs close to expiry; about 1 call per 500 parts on a fast link.
+ *                              P depends on timing, so the benchmark counts it in the gateway log.
  *   PUT part (S3, presigned)   N
  *   POST /upload/{id}/complete 1
  *   GET /upload/{id}/status    only when resuming (1)

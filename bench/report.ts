@@ -2,256 +2,304 @@
  * Turns a results file into docs/benchmarks.md and SVG charts in bench/results/charts/:
  *   tsx bench/report.ts [bench/results/latest.json]
  * (bench/run.ts calls it at the end). The analysis prose lives in bench/notes.md and is copied in.
+ * Every target gets a verdict computed here from the numbers (met, or missed and by how much).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { uploadCost, PRICES } from './cost-model.js';
+import type { Run } from './lib/runners.js';
 import { GiB, MiB, type Summary } from './lib/stats.js';
-import { barChart, lineChart, type Range } from './lib/svg.js';
+import { barChart, lineChart, stepChart, type Range } from './lib/svg.js';
+import type { ApiCallCount } from './sections/api-calls.js';
+import type { LoopbackResult } from './sections/loopback.js';
+import type { WanProfileResult } from './sections/wan.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+interface Meta { mode: string; started_at: string; duration_s: number; loadavg_start: number[]; loadavg_end: number[]; commit: string; uncommitted_client_files: number }
 interface ResumeRow { variant: string; size: number; bytes_done_at_kill: number; resume_bytes_sent: number; bytes_resent: number; concurrency: number; chunk: number; uninterrupted_ms: number; resume_total_ms: number; start_over_total_ms: number }
-type Tool = { mibps: Summary; cpu_s_per_gib: Summary; max_rss_mib: Summary };
+interface MemRow { size: number; concurrency: number; chunk: number; maxRssBytes: number; mibps: number }
 interface Results {
+  schema: number;
   mode: string;
   started_at: string;
   duration_s: number;
+  error?: string;
   machine: { cpus: number; cpu_model?: string; mem_gib: number; node: string; loadavg_at_start: number[]; loadavg_at_end?: number[] };
-  defaults: { chunk: number; concurrency: number };
-  shaping: { rttMs: number; connBytesPerSec: number; linkBytesPerSec: number };
-  aws_cli?: string | null;
-  aws_startup_ms?: number;
-  compare?: { summary: Record<string, Record<string, Tool>> };
-  sweep?: { size: number; summary: Record<string, Record<string, Summary>> };
-  resume?: ResumeRow[];
-  memory?: { baseline_rss_bytes: number; by_size: { size: number; concurrency: number; chunk: number; maxRssBytes: number; cpuS: number; mibps: number }[]; by_concurrency: { size: number; concurrency: number; chunk: number; maxRssBytes: number; mibps: number }[] };
-  cost?: { counted: { size: number; parts: number; chunk: number; routes: Record<string, number> }[] };
+  aws_cli?: { version: string; startupMs: number } | null;
+  sections: {
+    loopback?: LoopbackResult & { meta: Meta };
+    wan?: { meta: Meta; size: number; reps: number; finalists: number; grid: { concurrency: number[]; partMiB: number[] }; profiles: WanProfileResult[] };
+    api?: { meta: Meta; counted: ApiCallCount[] };
+    resume?: { meta: Meta; rows: ResumeRow[] };
+    memory?: { meta: Meta; baseline_rss_bytes: number; by_size: MemRow[]; by_concurrency: MemRow[] };
+  };
 }
 
-const TOOL_NAMES: Record<string, string> = {
-  'raw-mem': 'ceiling: 1 PUT from memory',
-  'raw-disk': 'ceiling: 1 PUT streamed from disk',
-  floor: 'storage multipart floor',
-  mpu: 'mpu upload (defaults)',
-  'lib-storage': '@aws-sdk/lib-storage Upload',
-  'aws-cli': 'aws s3 cp',
-};
-const ORDER = ['raw-mem', 'raw-disk', 'floor', 'mpu', 'lib-storage', 'aws-cli'];
+/** Issue 13's targets, one place. */
+export const TARGETS = { defaultsVsBest: 0.9, mpuVsFloor: 0.9, cpuSPerGiB: 3.0 } as const;
+
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const sz = (b: number) => (b >= GiB ? `${b / GiB} GiB` : `${b / MiB} MiB`);
-const rng = (s: Summary, f = f1) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+const rng = (s: Summary | undefined, f = f1) => (s ? `${f(s.median)} (${f(s.min)}–${f(s.max)})` : 'n/a');
 const r3 = (s: Summary): Range => ({ median: s.median, min: s.min, max: s.max });
 const one = (x: number): Range => ({ median: x, min: x, max: x });
+const la = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(' / ');
+const metaLine = (m: Meta) =>
+  `*Measured ${m.started_at.slice(0, 16).replace('T', ' ')} UTC (${m.mode} run, ${Math.round(m.duration_s)} s) on commit ${m.commit}${m.uncommitted_client_files ? ` plus ${m.uncommitted_client_files} uncommitted client files (work in progress in the shared tree)` : ''}; load average ${la(m.loadavg_start)} at its start, ${la(m.loadavg_end)} at its end.*`;
+/** "missed by 0.07x (8 % short)" for a ratio under its target. */
+const shortBy = (got: number, want: number) => `**missed** by ${f2(want - got)}x (${Math.round((1 - got / want) * 100)} % short)`;
+const mibOf = (label: string) => Number(/x(\d+)MiB$/.exec(label)?.[1] ?? NaN);
+const concOf = (label: string) => Number(/ (\d+)x/.exec(label)?.[1] ?? NaN);
+const profileName = (p: WanProfileResult['profile']) => `${p.rttMs} ms, ${p.connBytesPerSec / MiB}/conn, ${p.linkBytesPerSec / MiB} link`;
 
 export function writeReport(resultsFile: string): void {
   const R = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
+  if (R.schema !== 2) throw new Error(`${resultsFile}: schema ${R.schema}, this report reads schema 2 (run npm run bench)`);
+  const S = R.sections;
   const chartDir = join(ROOT, 'bench/results/charts');
   mkdirSync(chartDir, { recursive: true });
   const chart = (name: string, svg: string) => {
     writeFileSync(join(chartDir, name), svg);
     return `![${name}](../bench/results/charts/${name})`;
   };
-  const md: string[] = [];
-  const verdicts: string[] = [];
-  const P = (s: string = '') => md.push(s);
+  const body: string[] = [];
+  const targets: string[] = [];
+  const P = (s: string = '') => body.push(s);
 
-  P('# Benchmarks');
-  P();
-  P('<!-- Generated by bench/report.ts from bench/results/latest.json; prose from bench/notes.md. Do not edit by hand. -->');
-  P();
-  P(`\`npm run bench\` (full) or \`npm run bench -- --quick\` (under 5 minutes) starts a private local cloud, runs everything below, writes \`bench/results/latest.json\`, this page and the charts in \`bench/results/charts/\`. Re-render the page alone with \`tsx bench/report.ts\`. Measures with GNU time (installed by \`scripts/install-deps.sh\`); the \`aws s3 cp\` rows need Debian's \`awscli\` (\`apt-get install -y awscli\`) and are skipped without it. Options: \`--only compare,sweep,resume,memory,cost\`, \`--rtt 50\`, \`--conn-cap 16\` and \`--link-cap 0\` (MiB/s), \`--out FILE\`, \`--no-report\`.`);
-  P();
-  P(`This run: **${R.mode}**, ${R.started_at}, ${Math.round(R.duration_s)} s; ${R.machine.cpus} CPUs (${R.machine.cpu_model ?? '?'}), ${R.machine.mem_gib} GiB, Node ${R.machine.node}; load average at start ${R.machine.loadavg_at_start.map((x) => x.toFixed(1)).join(' / ')}${R.machine.loadavg_at_end ? `, at end ${R.machine.loadavg_at_end.map((x) => x.toFixed(1)).join(' / ')}` : ''} (other work shared the machine).`);
-  P();
-
-  // ---- compare ----
-  const cmp = R.compare?.summary;
-  if (cmp) {
-    P('## 1. Side by side on loopback');
+  // ---- WAN ----
+  const wan = S.wan;
+  if (wan) {
+    const ps = wan.profiles;
+    P('## 1. WAN profiles: defaults against the best fixed setting');
     P();
-    P(`Same file, same RGW endpoint, each tool a separate process, runs interleaved with the order rotated each repetition; median (min–max). Part size ${sz(R.defaults.chunk)} and concurrency ${R.defaults.concurrency} for every multipart tool (mpu's defaults). MiB/s is the upload's own timing (process start-up excluded; for \`aws s3 cp\`, process wall time minus the median wall time of \`aws s3 ls\`, ${f1(R.aws_startup_ms ?? NaN)} ms). CPU seconds (user + system) and peak RSS are the whole process's, from GNU time, the same way for every tool, start-up included.`);
+    P(metaLine(wan.meta));
     P();
-    const sizes = Object.keys(cmp).map(Number).sort((a, b) => a - b);
-    for (const size of sizes) {
-      const t = cmp[size]!;
-      P(`### ${sz(size)}`);
+    P(`A shaping TCP proxy (\`bench/lib/proxy.ts\`) in front of RGW adds the round trip (half each way), caps each connection (token bucket, per direction) and caps all connections' uploads together (the link). mpu reaches the API through a second proxy with the same RTT (no rate cap) and sends its parts to the S3 proxy (the handlers presign for it); \`aws s3 cp\` and lib-storage talk to the S3 proxy directly. File ${sz(wan.size)}. Per profile: a pruned grid search over fixed settings (concurrency ${wan.grid.concurrency.join('/')} x parts ${wan.grid.partMiB.join('/')} MiB, one upload each, hill-climbing along concurrency per part size: \`bench/lib/grid-search.ts\`), then the top ${wan.finalists} screened setting${wan.finalists > 1 ? 's' : ''} re-measured ${wan.reps} times interleaved (rotating order) with mpu at its defaults (no flags), \`aws s3 cp\` at its defaults (10 requests, 8 MiB parts) and lib-storage at its defaults (queueSize 4, 5 MiB parts). *Best fixed* is the finalist with the highest median in those repeated runs (the screening run does not count, so a lucky one does not inflate it). MiB/s: median (min–max).`);
+    P();
+    P('| profile (RTT, MiB/s per connection, link MiB/s) | best fixed (c x part) | best MiB/s | mpu defaults MiB/s | **defaults / best** | aws s3 cp MiB/s | lib-storage MiB/s | defaults / aws | defaults / lib-storage |');
+    P('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    const ratios: { id: string; r: number }[] = [];
+    for (const pr of ps) {
+      const best = pr.summary[pr.best];
+      const d = pr.summary['mpu defaults'];
+      const aws = pr.summary['aws-cli defaults'];
+      const lib = pr.summary['lib-storage defaults'];
+      const r = d && best ? d.median / best.median : NaN;
+      ratios.push({ id: pr.profile.id, r });
+      P(`| ${profileName(pr.profile)}: ${pr.profile.what} | ${pr.best ? `${concOf(pr.best)} x ${mibOf(pr.best)} MiB` : 'n/a'} | ${rng(best)} | ${rng(d)} | **${f2(r)}x** | ${rng(aws)} | ${rng(lib)} | ${f2(d && aws ? d.median / aws.median : NaN)}x | ${f2(d && lib ? d.median / lib.median : NaN)}x |`);
+    }
+    P();
+    const failed = ps.flatMap((p) => p.failures.map((f) => `${p.profile.id}: ${f}`));
+    if (failed.length) {
+      P(`Failed runs (left out of the medians): ${failed.length}.`);
       P();
-      P('| tool | MiB/s | CPU s/GiB | peak RSS MiB |');
-      P('| --- | --- | --- | --- |');
-      for (const k of ORDER) if (t[k]) P(`| ${TOOL_NAMES[k]} | ${rng(t[k]!.mibps)} | ${rng(t[k]!.cpu_s_per_gib, f2)} | ${rng(t[k]!.max_rss_mib, (x) => x.toFixed(0))} |`);
-      P();
-      const m = t.mpu?.mibps.median ?? NaN;
-      const ratio = (k: string) => (t[k] ? m / t[k]!.mibps.median : NaN);
-      P(`Ratios (medians): **mpu / ceiling (memory) ${f2(ratio('raw-mem'))}x**, mpu / ceiling (disk) ${f2(ratio('raw-disk'))}x, mpu / multipart floor ${f2(ratio('floor'))}x, **mpu / lib-storage ${f2(ratio('lib-storage'))}x**${t['aws-cli'] ? `, mpu / aws s3 cp ${f2(ratio('aws-cli'))}x` : ''}.`);
+      for (const f of failed) P(`- \`${f.replace(/`/g, "'").slice(0, 300)}\``);
       P();
     }
-    if (!R.aws_cli) P('`aws s3 cp` was not installed (Debian package `awscli`), so its row is missing.');
-    else P(`\`aws s3 cp\`: ${R.aws_cli}, configured with \`multipart_chunksize\` = \`multipart_threshold\` = ${R.defaults.chunk} bytes, \`max_concurrent_requests\` = ${R.defaults.concurrency}, path-style addressing.`);
-    P();
     P(
       chart(
-        'throughput.svg',
+        'wan-throughput.svg',
         barChart({
-          title: 'Upload throughput on loopback (median, whiskers min-max)',
+          title: `Upload throughput per WAN profile (${sz(wan.size)}, median, whiskers min-max)`,
           yLabel: 'MiB/s',
-          xLabel: 'file size',
-          groups: sizes.map(sz),
-          series: ORDER.filter((k) => sizes.some((s) => cmp[s]![k])).map((k) => ({ name: k, values: sizes.map((s) => (cmp[s]![k] ? r3(cmp[s]![k]!.mibps) : undefined)) })),
+          xLabel: 'profile: RTT ms / MiB/s per connection / link MiB/s',
+          groups: ps.map((p) => `${p.profile.rttMs}/${p.profile.connBytesPerSec / MiB}/${p.profile.linkBytesPerSec / MiB}`),
+          series: [
+            { name: 'best fixed mpu', values: ps.map((p) => (p.summary[p.best] ? r3(p.summary[p.best]!) : undefined)) },
+            { name: 'mpu defaults', values: ps.map((p) => (p.summary['mpu defaults'] ? r3(p.summary['mpu defaults']) : undefined)) },
+            { name: 'aws s3 cp', values: ps.map((p) => (p.summary['aws-cli defaults'] ? r3(p.summary['aws-cli defaults']) : undefined)) },
+            { name: 'lib-storage', values: ps.map((p) => (p.summary['lib-storage defaults'] ? r3(p.summary['lib-storage defaults']) : undefined)) },
+          ],
         }),
       ),
     );
     P();
-    P(
-      chart(
-        'cpu.svg',
-        barChart({
-          title: 'Client CPU per GiB (whole process, median)',
-          yLabel: 'CPU seconds per GiB',
-          xLabel: 'file size',
-          groups: sizes.map(sz),
-          series: ORDER.filter((k) => sizes.some((s) => cmp[s]![k])).map((k) => ({ name: k, values: sizes.map((s) => (cmp[s]![k] ? r3(cmp[s]![k]!.cpu_s_per_gib) : undefined)) })),
-        }),
-      ),
-    );
+    P(chart('wan-ratio.svg', barChart({ title: 'mpu defaults / best fixed setting, per profile (medians)', yLabel: 'ratio', xLabel: 'profile: RTT ms / MiB/s per connection / link MiB/s', groups: ps.map((p) => `${p.profile.rttMs}/${p.profile.connBytesPerSec / MiB}/${p.profile.linkBytesPerSec / MiB}`), series: [{ name: 'defaults / best', values: ratios.map((x) => (Number.isFinite(x.r) ? one(x.r) : undefined)) }], hlines: [{ y: TARGETS.defaultsVsBest, label: `target ${TARGETS.defaultsVsBest}x` }] })));
     P();
-    const big = cmp[sizes[sizes.length - 1]!]!;
-    const mr = big.mpu!.mibps.median;
-    const vsCeil = mr / big['raw-mem']!.mibps.median;
-    const vsLib = mr / big['lib-storage']!.mibps.median;
-    verdicts.push(`| mpu >= 0.9x single-PUT ceiling (loopback) | ${f2(vsCeil)}x at ${sz(sizes[sizes.length - 1]!)} (${sizes.map((s) => `${sz(s)}: ${f2(cmp[s]!.mpu!.mibps.median / cmp[s]!['raw-mem']!.mibps.median)}x`).join(', ')}) | ${vsCeil >= 0.9 ? 'met' : `**missed** by ${f2(0.9 - vsCeil)}x (${Math.round((1 - vsCeil / 0.9) * 100)} % short)`} |`);
-    verdicts.push(`| mpu >= 1.1x lib-storage (same parts, concurrency) | ${f2(vsLib)}x (${sizes.map((s) => `${sz(s)}: ${f2(cmp[s]!.mpu!.mibps.median / cmp[s]!['lib-storage']!.mibps.median)}x`).join(', ')}) | ${vsLib >= 1.1 ? 'met' : `**missed** by ${f2(1.1 - vsLib)}x`} |`);
+    P('### Screening (one upload per setting, MiB/s; blank = pruned)');
+    P();
+    for (const pr of ps) {
+      const at = (c: number, p: number) => pr.screening.find((s) => s.concurrency === c && s.partMiB === p);
+      P(`**${profileName(pr.profile)}** (${pr.screening.length} settings run)`);
+      P();
+      P(`| part | ${wan.grid.concurrency.map((c) => `c=${c}`).join(' | ')} |`);
+      P(`| --- | ${wan.grid.concurrency.map(() => '---').join(' | ')} |`);
+      for (const p of wan.grid.partMiB) P(`| ${p} MiB | ${wan.grid.concurrency.map((c) => (at(c, p) ? f1(at(c, p)!.mibps) : '')).join(' | ')} |`);
+      P();
+    }
+    // The concurrency path of the default (adaptive) runs, if the CLI reports it.
+    const traced = ps.flatMap((p) => (p.runs as Run[]).filter((r) => r.label === 'mpu defaults' && r.trace?.length).slice(0, 1).map((r) => ({ p, r })));
+    P('### Concurrency over time at the defaults');
+    P();
+    if (traced.length) {
+      P('The worker count of the first repeated default run per profile, from the CLI\'s `--json` output, over the upload\'s duration.');
+      P();
+      P(
+        chart(
+          'wan-concurrency.svg',
+          stepChart({
+            title: 'mpu defaults: workers over time, per WAN profile',
+            yLabel: 'workers',
+            xLabel: 'seconds since the upload started',
+            series: traced.map(({ p, r }) => ({ name: `${p.profile.rttMs}/${p.profile.connBytesPerSec / MiB}/${p.profile.linkBytesPerSec / MiB}`, points: [...r.trace!.map((q) => ({ x: q.t / 1000, y: q.n })), { x: r.ms / 1000, y: r.trace![r.trace!.length - 1]!.n }] })),
+          }),
+        ),
+      );
+      P();
+      P(`| profile | path (workers) | best fixed c |`);
+      P('| --- | --- | --- |');
+      for (const { p, r } of traced) P(`| ${profileName(p.profile)} | ${r.trace!.map((q) => q.n).join(' → ')} | ${concOf(p.best)} |`);
+    } else P('No concurrency trace: the mpu that ran reports none in its `--json` output (fixed concurrency, or no trace emitted), so there is no chart.');
+    P();
+    const ok = ratios.filter((x) => x.r >= TARGETS.defaultsVsBest);
+    const worst = ratios.reduce((a, b) => (b.r < a.r || !Number.isFinite(b.r) ? b : a), ratios[0]!);
+    targets.push(`| mpu defaults >= ${TARGETS.defaultsVsBest}x the best fixed setting on every WAN profile | ${ratios.map((x) => `${x.id}: ${f2(x.r)}x`).join(', ')} | ${ok.length === ratios.length ? 'met' : `${shortBy(worst.r, TARGETS.defaultsVsBest)} at ${worst.id}; ${ratios.length - ok.length} of ${ratios.length} profiles under`} |`);
   }
 
-  // ---- sweep ----
-  const sw = R.sweep;
-  if (sw) {
-    const sh = R.shaping;
-    P('## 2. Workers and part sizes over a shaped link');
+  // ---- loopback ----
+  const lb = S.loopback;
+  if (lb) {
+    const t = lb.summary;
+    P('## 2. Loopback: mpu against the storage multipart floor');
     P();
-    P(`A shaping TCP proxy (\`bench/lib/proxy.ts\`) sits in front of RGW: +${sh.rttMs} ms round trip (half each way, per chunk), ${sh.connBytesPerSec / MiB} MiB/s per connection and direction (token bucket)${sh.linkBytesPerSec ? `, ${sh.linkBytesPerSec / MiB} MiB/s for the whole link` : ', no whole-link cap'}. The handlers presign for the proxy's host (\`S3_PUBLIC_ENDPOINT\`), and the API is reached through a second proxy with the same RTT. File ${sz(sw.size)}; mpu CLI per run; median (min–max) MiB/s. The 1 MiB parts use the local cluster's lowered minimum part size.`);
+    P(metaLine(lb.meta));
     P();
-    const chunks = Object.keys(sw.summary);
-    const workers = Object.keys(sw.summary[chunks[0]!]!).map(Number).sort((a, b) => a - b);
-    P(`| part size | ${workers.map((w) => `${w} worker${w > 1 ? 's' : ''}`).join(' | ')} |`);
-    P(`| --- | ${workers.map(() => '---').join(' | ')} |`);
-    for (const c of chunks) P(`| ${c} MiB | ${workers.map((w) => `${rng(sw.summary[c]![w]!)} (${f1(sw.summary[c]![w]!.median / sw.summary[c]![1]!.median)}x)`).join(' | ')} |`);
+    P(`Same ${sz(lb.size)} file, RGW directly, each tool a separate process, interleaved with the order rotated each repetition (n = ${Object.values(t)[0]?.mibps.n ?? 0} per tool). The *floor* is the storage's multipart cost alone: create, presigned UploadPart of each part straight from memory at the same part size and concurrency (no hashing, no API, no file reads), complete. MiB/s: each tool's own transfer timing (process start-up excluded; \`aws s3 cp\`: wall time minus the median of \`aws s3 ls\`, ${f1(R.aws_cli?.startupMs ?? NaN)} ms). CPU s/GiB and peak RSS: the whole process (GNU time, start-up included).`);
     P();
-    // Diminishing returns: the first doubling of workers that adds less than 25 %.
-    const markers: { series: string; x: number; label: string }[] = [];
-    const knees: string[] = [];
-    for (const c of chunks) {
-      for (let i = 1; i < workers.length; i++) {
-        const gain = sw.summary[c]![workers[i]!]!.median / sw.summary[c]![workers[i - 1]!]!.median;
-        if (gain < 1.25) {
-          markers.push({ series: `${c} MiB parts`, x: workers[i - 1]!, label: `knee ${c} MiB` });
-          knees.push(`${c} MiB parts: beyond ${workers[i - 1]} workers (${workers[i - 1]} -> ${workers[i]} adds ${Math.round((gain - 1) * 100)} %)`);
-          break;
-        }
-      }
+    P('| concurrency x part | floor MiB/s | mpu MiB/s | **mpu / floor** | mpu CPU s/GiB | floor CPU s/GiB |');
+    P('| --- | --- | --- | --- | --- | --- |');
+    const pairRatios: { what: string; r: number }[] = [];
+    for (const p of lb.pairs) {
+      const r = t[p.mpu] && t[p.floor] ? t[p.mpu]!.mibps.median / t[p.floor]!.mibps.median : NaN;
+      pairRatios.push({ what: `${p.concurrency} x ${p.partMiB} MiB`, r });
+      P(`| ${p.concurrency} x ${p.partMiB} MiB | ${rng(t[p.floor]?.mibps)} | ${rng(t[p.mpu]?.mibps)} | **${f2(r)}x** | ${rng(t[p.mpu]?.cpu_s_per_gib, f2)} | ${rng(t[p.floor]?.cpu_s_per_gib, f2)} |`);
     }
-    P(`Returns diminish (doubling the workers adds < 25 %): ${knees.length ? knees.join('; ') : 'nowhere in this range'}.`);
     P();
-    const series = chunks.map((c) => ({ name: `${c} MiB parts`, points: workers.map((w) => ({ x: w, y: r3(sw.summary[c]![w]!) })) }));
-    P(chart('sweep-throughput.svg', lineChart({ title: `mpu over ${sh.rttMs} ms RTT, ${sh.connBytesPerSec / MiB} MiB/s per connection`, yLabel: 'MiB/s', xLabel: 'workers (--concurrency)', xs: workers, series, markers })));
+    const defRuns = lb.runs.filter((r) => r.label === 'mpu defaults');
+    const chosen = [...new Set(defRuns.map((r) => `${r.parts} x ${(r.chunk ?? 0) / MiB} MiB`))].join(', ');
+    P('| tool (defaults unless stated) | MiB/s | CPU s/GiB | peak RSS MiB |');
+    P('| --- | --- | --- | --- |');
+    const others: [string, string][] = [
+      ['raw-mem', 'ceiling: 1 PUT from memory'],
+      ['mpu defaults', `mpu, no flags (${chosen || '?'} parts)`],
+      ['lib-storage defaults', '@aws-sdk/lib-storage Upload (queueSize 4, 5 MiB)'],
+      ['aws-cli defaults', '`aws s3 cp` (10 requests, 8 MiB)'],
+    ];
+    for (const [k, name] of others) if (t[k]) P(`| ${name} | ${rng(t[k]!.mibps)} | ${rng(t[k]!.cpu_s_per_gib, f2)} | ${rng(t[k]!.max_rss_mib, (x) => x.toFixed(0))} |`);
     P();
-    const speed = chunks.map((c) => {
-      const base = sw.summary[c]![1]!.median;
-      return { name: `${c} MiB parts`, points: workers.map((w) => ({ x: w, y: { median: sw.summary[c]![w]!.median / base, min: sw.summary[c]![w]!.min / base, max: sw.summary[c]![w]!.max / base } })) };
-    });
-    P(chart('sweep-speedup.svg', lineChart({ title: 'Speedup over 1 worker (circles: returns diminish)', yLabel: 'x 1 worker', xLabel: 'workers (--concurrency)', xs: workers, series: speed, markers, hlines: [{ y: 3, label: 'target: 4 workers >= 3x' }] })));
+    if (R.aws_cli) P(`\`aws s3 cp\`: ${R.aws_cli.version}, path-style addressing, checksums only when required; its transfer settings left at their defaults.`);
+    else P('`aws s3 cp` was not installed (Debian package `awscli`), so its row is missing.');
     P();
-    const c5 = sw.summary['5'] ?? sw.summary[chunks[0]!]!;
-    const s4 = c5[4]!.median / c5[1]!.median;
-    verdicts.push(`| ${sh.rttMs} ms RTT, per-connection caps: 4 workers >= 3x 1 worker | ${f2(s4)}x (5 MiB parts; ${chunks.map((c) => `${c} MiB: ${f2(sw.summary[c]![4]!.median / sw.summary[c]![1]!.median)}x`).join(', ')}) | ${s4 >= 3 ? 'met' : `**missed** by ${f2(3 - s4)}x`} |`);
+    const labels = ['raw-mem', ...lb.pairs.flatMap((p) => [p.floor, p.mpu]), 'mpu defaults', 'lib-storage defaults', 'aws-cli defaults'].filter((k) => t[k]);
+    P(chart('loopback-throughput.svg', barChart({ title: `Loopback, ${sz(lb.size)} (median, whiskers min-max)`, yLabel: 'MiB/s', xLabel: 'concurrency x part size', groups: lb.pairs.map((p) => `${p.concurrency} x ${p.partMiB} MiB`), series: [{ name: 'floor', values: lb.pairs.map((p) => (t[p.floor] ? r3(t[p.floor]!.mibps) : undefined)) }, { name: 'mpu', values: lb.pairs.map((p) => (t[p.mpu] ? r3(t[p.mpu]!.mibps) : undefined)) }] })));
+    P();
+    P(chart('loopback-cpu.svg', barChart({ title: `Client CPU per GiB, whole process (${sz(lb.size)}, median)`, yLabel: 'CPU seconds per GiB', xLabel: 'tool', groups: ['CPU s/GiB'], series: labels.map((k) => ({ name: k, values: [r3(t[k]!.cpu_s_per_gib)] })), hlines: [{ y: TARGETS.cpuSPerGiB, label: `target ${TARGETS.cpuSPerGiB} s/GiB (mpu)` }] })));
+    P();
+    const under = pairRatios.filter((x) => !(x.r >= TARGETS.mpuVsFloor));
+    const worst = pairRatios.reduce((a, b) => (b.r < a.r ? b : a), pairRatios[0]!);
+    targets.push(`| loopback: mpu >= ${TARGETS.mpuVsFloor}x the multipart floor at 5 and 16 MiB parts, same concurrency | ${pairRatios.map((x) => `${x.what}: ${f2(x.r)}x`).join(', ')} | ${under.length ? `${shortBy(worst.r, TARGETS.mpuVsFloor)} at ${worst.what}; ${under.length} of ${pairRatios.length} under` : 'met'} |`);
+    const cpu = t['mpu defaults']?.cpu_s_per_gib;
+    if (cpu) targets.push(`| client CPU <= ${TARGETS.cpuSPerGiB} s/GiB (whole mpu process, ${sz(lb.size)}, defaults, GNU time) | ${rng(cpu, f2)} s/GiB${lb.size !== 256 * MiB ? ` (the target's 256 MiB is the full run's size; start-up weighs more on ${sz(lb.size)})` : ''} | ${cpu.median <= TARGETS.cpuSPerGiB ? 'met' : `**missed** by ${f2(cpu.median - TARGETS.cpuSPerGiB)} s/GiB (${Math.round((cpu.median / TARGETS.cpuSPerGiB - 1) * 100)} % over)`} |`);
+  }
+
+  // ---- API calls ----
+  const api = S.api;
+  if (api) {
+    P('## 3. API calls per upload');
+    P();
+    P(metaLine(api.meta));
+    P();
+    P('Counted in the local gateway\'s log around one `mpu upload` each (every route; a retried call would count too). Target: ceil(parts / 100) + 3. The 1 MiB parts (to get past 1,000 parts with a 1 GiB file) use the second local API, which allows the local cluster\'s 1 MiB minimum part size; the others run at mpu\'s defaults.');
+    P();
+    P('| file | parts | calls by route | **total** | target | verdict |');
+    P('| --- | --- | --- | --- | --- | --- |');
+    for (const c of api.counted) P(`| ${sz(c.size)} | ${c.parts} x ${sz(c.chunk)} | ${Object.entries(c.routes).map(([k, v]) => `${k}: ${v}`).join('<br>')} | **${c.total}** | <= ${c.limit} | ${c.total <= c.limit ? 'met' : `**missed** by ${c.total - c.limit}`} |`);
+    P();
+    const over = api.counted.filter((c) => c.total > c.limit);
+    targets.push(`| API calls per upload <= ceil(parts/100) + 3 | ${api.counted.map((c) => `${c.parts} parts: ${c.total} (<= ${c.limit})`).join(', ')} | ${over.length ? `**missed** at ${over.map((c) => `${c.parts} parts by ${c.total - c.limit} call${c.total - c.limit > 1 ? 's' : ''}`).join(', ')}` : 'met'} |`);
   }
 
   // ---- resume ----
-  if (R.resume?.length) {
-    P('## 3. Resume after SIGKILL at 90 %');
+  const rows = S.resume?.rows;
+  if (rows?.length) {
+    P('## 4. Resume after SIGKILL at 90 %');
     P();
-    P('An mpu process (library, default settings, with a state directory) SIGKILLs itself once 90 % of the bytes are sent; `mpu upload` of the same file then resumes automatically. Times are process wall times (start-up included). *Re-sent* = bytes the killed run had sent + bytes the resume sent − file size. *Start over* = the killed run + a full upload.');
+    P(metaLine(S.resume!.meta));
+    P();
+    P('An mpu process (library, concurrency 4, 5 MiB parts, a state directory) SIGKILLs itself once 90 % of the bytes are sent; `mpu upload` of the same file then resumes automatically. Times are process wall times (start-up included). *Re-sent* = bytes the killed run had sent + bytes the resume sent − file size. *Start over* = the killed run + a full upload. The shaped variant runs over the reference WAN profile.');
     P();
     P('| link | file | killed at | resume sent | of file | re-sent | in-flight bound (c x part) | uninterrupted s | killed + resume s | killed + start over s |');
     P('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-    const rows = R.resume;
-    for (const r of rows) {
-      const size = r.size as number;
-      P(`| ${r.variant} | ${sz(size)} | ${f1(((r.bytes_done_at_kill as number) / size) * 100)} % | ${f1((r.resume_bytes_sent as number) / MiB)} MiB | ${f1(((r.resume_bytes_sent as number) / size) * 100)} % | ${f1((r.bytes_resent as number) / MiB)} MiB | ${f1(((r.concurrency as number) * (r.chunk as number)) / MiB)} MiB | ${f2((r.uninterrupted_ms as number) / 1000)} | ${f2((r.resume_total_ms as number) / 1000)} | ${f2((r.start_over_total_ms as number) / 1000)} |`);
-    }
+    for (const r of rows) P(`| ${r.variant} | ${sz(r.size)} | ${f1((r.bytes_done_at_kill / r.size) * 100)} % | ${f1(r.resume_bytes_sent / MiB)} MiB | ${f1((r.resume_bytes_sent / r.size) * 100)} % | ${f1(r.bytes_resent / MiB)} MiB | ${f1((r.concurrency * r.chunk) / MiB)} MiB | ${f2(r.uninterrupted_ms / 1000)} | ${f2(r.resume_total_ms / 1000)} | ${f2(r.start_over_total_ms / 1000)} |`);
     P();
     const variants = [...new Set(rows.map((r) => r.variant))];
-    const agg = (v: string, k: 'uninterrupted_ms' | 'resume_total_ms' | 'start_over_total_ms') => {
-      const xs = rows.filter((r) => r.variant === v).map((r) => r[k] / 1000);
-      const s = [...xs].sort((a, b) => a - b);
+    const agg = (v: string, k: 'uninterrupted_ms' | 'resume_total_ms' | 'start_over_total_ms'): Range => {
+      const s = rows.filter((r) => r.variant === v).map((r) => r[k] / 1000).sort((a, b) => a - b);
       return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
     };
     P(chart('resume.svg', barChart({ title: 'Resume after a 90 % failure: total time', yLabel: 'seconds', xLabel: 'link', groups: variants, series: [{ name: 'uninterrupted', values: variants.map((v) => agg(v, 'uninterrupted_ms')) }, { name: 'killed + resume', values: variants.map((v) => agg(v, 'resume_total_ms')) }, { name: 'killed + start over', values: variants.map((v) => agg(v, 'start_over_total_ms')) }] })));
     P();
-    const worst = Math.max(...rows.map((r) => ((r.resume_bytes_sent as number) - 0.1 * (r.size as number) - (r.concurrency as number) * (r.chunk as number)) / MiB));
-    const worstPct = Math.max(...rows.map((r) => ((r.resume_bytes_sent as number) / (r.size as number)) * 100));
-    verdicts.push(`| resume after 90 % failure re-sends <= 10 % + parts in flight | resume sent at most ${f1(worstPct)} % of the file (${worst <= 0 ? `within the bound by ${f1(-worst)} MiB` : `${f1(worst)} MiB over`}) | ${worst <= 0 ? 'met' : '**missed**'} |`);
   }
 
   // ---- memory ----
-  const mem = R.memory;
+  const mem = S.memory;
   if (mem) {
-    P('## 4. Memory');
+    P('## 5. Memory');
     P();
-    P(`Peak RSS of the \`mpu upload\` process (GNU time), default settings unless noted. The CLI alone (\`mpu --help\`: Node + tsx + modules) peaks at ${f1(mem.baseline_rss_bytes / MiB)} MiB. Target: 100 MiB + concurrency x part size.`);
+    P(metaLine(mem.meta));
     P();
-    P('| file | concurrency | part | peak RSS MiB | target MiB | MiB/s |');
+    P(`Peak RSS of the \`mpu upload\` process (GNU time) at a fixed concurrency and part size, so the bound is defined: 100 MiB + concurrency x part size. The CLI alone (\`mpu --help\`) peaks at ${f1(mem.baseline_rss_bytes / MiB)} MiB. The default (adaptive) runs' peak RSS is in section 2.`);
+    P();
+    P('| file | concurrency | part | peak RSS MiB | bound MiB | MiB/s |');
     P('| --- | --- | --- | --- | --- | --- |');
     const bound = (c: number, ch: number) => 100 + (c * ch) / MiB;
     for (const r of [...mem.by_size, ...mem.by_concurrency]) P(`| ${sz(r.size)} | ${r.concurrency} | ${sz(r.chunk)} | ${f1(r.maxRssBytes / MiB)} | ${f1(bound(r.concurrency, r.chunk))} | ${f1(r.mibps)} |`);
     P();
-    P(chart('rss-by-size.svg', barChart({ title: 'mpu peak RSS by file size (defaults)', yLabel: 'MiB', xLabel: 'file size', groups: mem.by_size.map((r) => sz(r.size)), series: [{ name: 'peak RSS', values: mem.by_size.map((r) => one(r.maxRssBytes / MiB)) }], hlines: [{ y: bound(R.defaults.concurrency, R.defaults.chunk), label: 'target 100 MiB + c x part' }, { y: mem.baseline_rss_bytes / MiB, label: 'CLI baseline' }] })));
+    P(chart('rss-by-concurrency.svg', lineChart({ title: `mpu peak RSS by concurrency (${sz(mem.by_concurrency[0]?.size ?? 0)}, ${sz(mem.by_concurrency[0]?.chunk ?? 0)} parts)`, yLabel: 'MiB', xLabel: 'concurrency', xs: mem.by_concurrency.map((r) => r.concurrency), series: [{ name: 'peak RSS', points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(r.maxRssBytes / MiB) })) }, { name: 'bound', dashed: true, points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(bound(r.concurrency, r.chunk)) })) }] })));
     P();
-    P(chart('rss-by-concurrency.svg', lineChart({ title: `mpu peak RSS by concurrency (${sz(mem.by_concurrency[0]?.size ?? 0)}, ${sz(R.defaults.chunk)} parts)`, yLabel: 'MiB', xLabel: 'concurrency', xs: mem.by_concurrency.map((r) => r.concurrency), series: [{ name: 'peak RSS', points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(r.maxRssBytes / MiB) })) }, { name: 'target', dashed: true, points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(bound(r.concurrency, r.chunk)) })) }] })));
-    P();
-    const over = [...mem.by_size, ...mem.by_concurrency].map((r) => r.maxRssBytes / MiB - bound(r.concurrency, r.chunk));
-    const rs = mem.by_size.map((r) => r.maxRssBytes / MiB);
-    verdicts.push(`| peak RSS <= 100 MiB + c x part, flat in file size | ${mem.by_size.map((r) => `${sz(r.size)}: ${f1(r.maxRssBytes / MiB)} MiB`).join(', ')} (bound ${f1(bound(R.defaults.concurrency, R.defaults.chunk))}); by concurrency ${mem.by_concurrency.map((r) => `c=${r.concurrency}: ${f1(r.maxRssBytes / MiB)}`).join(', ')} | ${Math.max(...over) <= 0 ? 'met' : `**missed** by up to ${f1(Math.max(...over))} MiB`}; spread over file sizes ${f1(Math.max(...rs) - Math.min(...rs))} MiB |`);
   }
 
   // ---- cost ----
-  if (R.cost) {
-    P('## 5. Cost model');
+  if (api) {
+    P('## 6. Cost model');
     P();
-    P('Requests per upload from the code paths (derivation in `bench/cost-model.ts`); the number of `/parts` calls depends on timing, so it is counted in the local gateway log of a real upload at default settings (no resume, no retries).');
+    P('Requests per upload from the code paths (derivation in `bench/cost-model.ts`), with the `/parts` calls counted in section 3.');
     P();
-    P('| file | parts | API calls counted | Lambda invocations (handlers + authorizer) | DynamoDB requests / RRU / WRU | S3 PUT-class requests | USD per 1,000 uploads |');
-    P('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const c of R.cost.counted) {
-      const pc = c.routes['POST /upload/{id}/parts'] ?? 0;
-      const u = uploadCost(c.parts, pc);
-      P(`| ${sz(c.size)} | ${c.parts} | ${Object.entries(c.routes).map(([k, v]) => `${k}: ${v}`).join('<br>')} | ${u.lambdaInvocations.handlers} + ${u.lambdaInvocations.authorizerMin}–${u.lambdaInvocations.authorizerMax} | ${u.dynamodb.requests}–${u.dynamodb.requests + u.apiCalls - 1} / ${u.dynamodb.rru}–${u.dynamodb.rru + u.apiCalls - 1} / ${u.dynamodb.wru} | ${u.s3.putClass} | $${u.usdPer1000Uploads.min.toFixed(3)}–$${u.usdPer1000Uploads.max.toFixed(3)} |`);
+    P('| file | parts | Lambda invocations (handlers + authorizer) | DynamoDB requests / RRU / WRU | S3 PUT-class requests | USD per 1,000 uploads |');
+    P('| --- | --- | --- | --- | --- | --- |');
+    for (const c of api.counted) {
+      const u = uploadCost(c.parts, c.routes['POST /upload/{id}/parts'] ?? 0);
+      P(`| ${sz(c.size)} | ${c.parts} x ${sz(c.chunk)} | ${u.lambdaInvocations.handlers} + ${u.lambdaInvocations.authorizerMin}–${u.lambdaInvocations.authorizerMax} | ${u.dynamodb.requests}–${u.dynamodb.requests + u.apiCalls - 1} / ${u.dynamodb.rru}–${u.dynamodb.rru + u.apiCalls - 1} / ${u.dynamodb.wru} | ${u.s3.putClass} | $${u.usdPer1000Uploads.min.toFixed(3)}–$${u.usdPer1000Uploads.max.toFixed(3)} |`);
     }
     P();
-    const gib = R.cost.counted.find((c) => c.size === GiB) ?? R.cost.counted[0]!;
-    const scale = GiB / gib.size;
-    const parts1g = Math.ceil(GiB / gib.chunk);
-    const pc1g = Math.round((gib.routes['POST /upload/{id}/parts'] ?? 0) * (gib.size === GiB ? 1 : scale));
-    const u = uploadCost(parts1g, pc1g);
-    P(`**1,000 uploads of 1 GiB at 5 MiB parts (${parts1g} parts, ${pc1g} \`/parts\` calls${gib.size === GiB ? '' : ', scaled from the counted run'}): $${u.usdPer1000Uploads.min.toFixed(2)}–$${u.usdPer1000Uploads.max.toFixed(2)}**, of which ${Object.entries(u.usdPer1000Uploads.breakdown).map(([k, v]) => `${k.replace('_', ' ')} $${v.toFixed(3)}`).join(', ')} (authorizer uncached). S3's per-request charge for the ${parts1g} part PUTs dominates: larger parts cut it proportionally (25 MiB parts: $${uploadCost(Math.ceil(GiB / (25 * MiB)), 1).usdPer1000Uploads.max.toFixed(2)}). Not included: storage ($0.023 per GB-month in S3 Standard), CloudWatch logs and metrics, data transfer in (free).`);
-    P();
-    P(`Price assumptions (${PRICES.asOf}): HTTP API $${PRICES.httpApiPerMillion}/million requests; Lambda $${PRICES.lambdaPerMillion}/million requests + $${PRICES.lambdaPerGbSecond}/GB-s, every handler ${PRICES.lambdaMemoryGb * 1024} MB (lib/mpu-stack.ts) billed ${PRICES.lambdaBilledSeconds * 1000} ms per call (assumed); DynamoDB on-demand $${PRICES.ddbWritePerMillion}/million WRU, $${PRICES.ddbReadPerMillion}/million RRU; S3 Standard $${PRICES.s3PutPerThousand}/1,000 PUT/COPY/POST/LIST. The authorizer is invoked once per API call without caching and about once per upload with API Gateway's results cache (resultsCacheTtl).`);
+    P(`Price assumptions (${PRICES.asOf}): HTTP API $${PRICES.httpApiPerMillion}/million requests; Lambda $${PRICES.lambdaPerMillion}/million requests + $${PRICES.lambdaPerGbSecond}/GB-s, every handler ${PRICES.lambdaMemoryGb * 1024} MB billed ${PRICES.lambdaBilledSeconds * 1000} ms per call (assumed); DynamoDB on-demand $${PRICES.ddbWritePerMillion}/million WRU, $${PRICES.ddbReadPerMillion}/million RRU; S3 Standard $${PRICES.s3PutPerThousand}/1,000 PUT/COPY/POST/LIST. S3's per-request charge for the part PUTs dominates: larger parts cut it proportionally. Not included: storage, CloudWatch, data transfer in (free).`);
     P();
   }
 
-  // ---- verdicts and notes ----
-  if (verdicts.length) {
-    P('## Targets');
-    P();
-    P('| target | measured | verdict |');
-    P('| --- | --- | --- |');
-    verdicts.forEach((v) => P(v));
-    P();
+  const md: string[] = [];
+  const H = (s: string = '') => md.push(s);
+  H('# Benchmarks');
+  H();
+  H('<!-- Generated by bench/report.ts from bench/results/latest.json; prose from bench/notes.md. Do not edit by hand. -->');
+  H();
+  H('`npm run bench` (full, about 20-25 minutes) or `npm run bench -- --quick` (about 6) starts a private local cloud, runs the sections below, writes `bench/results/latest.json`, this page and the charts in `bench/results/charts/`. `--only loopback,wan,api,resume,memory` runs a subset (the other sections keep their previous numbers, each labelled with when and on which commit it was measured); `--profiles ID,...` a subset of the WAN profiles; `--out FILE`, `--no-report`. Re-render the page alone with `tsx bench/report.ts`. Needs GNU time (`scripts/install-deps.sh`) and, for the `aws s3 cp` rows, Debian\'s `awscli` (`apt-get install -y awscli`).');
+  H();
+  H(`Last run: **${R.mode}**, ${R.started_at}, ${Math.round(R.duration_s)} s; ${R.machine.cpus} CPUs (${R.machine.cpu_model ?? '?'}), ${R.machine.mem_gib} GiB, Node ${R.machine.node}; load average ${la(R.machine.loadavg_at_start)} at its start${R.machine.loadavg_at_end ? `, ${la(R.machine.loadavg_at_end)} at its end` : ''} (other work shared the machine: the ratios, measured in the same run, are the meaningful numbers).${R.error ? ` **It stopped early:** \`${R.error.slice(0, 300)}\`.` : ''}`);
+  H();
+  if (targets.length) {
+    H('## Targets (issue 13)');
+    H();
+    H('| target | measured (medians) | verdict |');
+    H('| --- | --- | --- |');
+    targets.forEach((v) => H(v));
+    H();
   }
+  md.push(...body);
   const notes = join(ROOT, 'bench/notes.md');
-  if (existsSync(notes)) P(readFileSync(notes, 'utf8').trim());
-  P();
+  if (existsSync(notes)) H(readFileSync(notes, 'utf8').trim());
+  H();
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), md.join('\n'));
 }
 

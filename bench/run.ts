@@ -1,57 +1,84 @@
 /**
- * `npm run bench` (full) / `npm run bench -- --quick` (< 5 min): mpu against a raw presigned PUT,
- * the storage's multipart floor, @aws-sdk/lib-storage and `aws s3 cp`, on a private local cloud
- * (Ceph RGW + DynamoDB Local + API gateway stand-in, all on 127.0.0.1). Writes
- * bench/results/latest.json (or --out) and regenerates docs/benchmarks.md and its SVG charts
- * (bench/report.ts; --no-report to skip).
+ * `npm run bench` (full, ~20-25 min) / `npm run bench -- --quick` (~6 min): mpu against the
+ * storage's multipart floor, @aws-sdk/lib-storage and `aws s3 cp`, on loopback and over shaped
+ * WAN profiles, on a private local cloud (Ceph RGW + DynamoDB Local + API gateway stand-in, all
+ * on 127.0.0.1). Writes bench/results/latest.json (or --out) and regenerates docs/benchmarks.md
+ * and its SVG charts (bench/report.ts; --no-report to skip).
  *
- * Sections (--only compare,sweep,resume,memory,cost to run a subset):
- *   compare  same file, same endpoint, tools interleaved (order rotated), several repetitions
- *   sweep    mpu through a shaping proxy (RTT, per-connection cap): workers x chunk size
- *   resume   SIGKILL at 90 %, automatic resume; against uninterrupted and starting over
- *   memory   mpu peak RSS by file size and by concurrency
- *   cost     API calls per upload counted in the gateway log; priced in bench/cost-model.ts
+ * Sections (--only loopback,wan,api,resume,memory for a subset; a section not run keeps its
+ * previous results in the file, with the date and commit they were measured at):
+ *   loopback  mpu vs the multipart floor at the same part size and concurrency, mpu defaults,
+ *             the single-PUT ceiling, lib-storage and aws-cli defaults; CPU s/GiB, peak RSS
+ *   wan       per WAN profile (bench/lib/wan-profiles.ts): best fixed setting (pruned grid
+ *             search), mpu defaults, aws-cli and lib-storage defaults through a shaping proxy
+ *   api       API calls per upload counted in the gateway log (64 MiB, 1 GiB, >= 1000 parts)
+ *   resume    SIGKILL at 90 %, automatic resume; against uninterrupted and starting over
+ *   memory    mpu peak RSS by file size and by concurrency
+ * --profiles id,id runs a subset of the WAN profiles; --wan-size MiB sets their file size.
  */
+import { execFileSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DeleteObjectCommand, ListMultipartUploadsCommand, AbortMultipartUploadCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud } from '../local/cloud.js';
-import { GATEWAY_LOG_FILE, parseLog } from '../local/gateway-log.js';
-import { routeKey } from '../contract/routes.js';
-import { GiB, MiB, summarize, type Summary } from './lib/stats.js';
-import { lastJson, measure, TIME_BIN, type Measured } from './lib/measure.js';
+import { GiB, MiB } from './lib/stats.js';
+import { measure, TIME_BIN } from './lib/measure.js';
 import { startShapingProxy, type ShapingProxy } from './lib/proxy.js';
-import { s3Client, type ToolJob } from './tools/s3-tools.js';
+import { createRunners, type Target } from './lib/runners.js';
+import { GRID, QUICK_PROFILE_IDS, WAN_PROFILES } from './lib/wan-profiles.js';
+import { countApiCalls } from './sections/api-calls.js';
+import { runLoopback } from './sections/loopback.js';
+import { runWan } from './sections/wan.js';
+import { s3Client } from './tools/s3-tools.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SECTIONS = ['loopback', 'wan', 'api', 'resume', 'memory'] as const;
+type Section = (typeof SECTIONS)[number];
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
     only: { type: 'string' },
+    profiles: { type: 'string' },
+    /** WAN file size in MiB (default 128 full, 64 quick). */
+    'wan-size': { type: 'string' },
     'no-report': { type: 'boolean', default: false },
-    rtt: { type: 'string', default: '50' },
-    'conn-cap': { type: 'string', default: '16' },
-    'link-cap': { type: 'string', default: '0' },
   },
 });
 const quick = args.quick!;
 const only = args.only ? new Set(args.only.split(',')) : undefined;
-const want = (s: string) => !only || only.has(s);
+for (const s of only ?? []) if (!SECTIONS.includes(s as Section)) throw new Error(`--only: unknown section ${s} (${SECTIONS.join(', ')})`);
+const want = (s: Section) => !only || only.has(s);
+const profileIds = args.profiles?.split(',') ?? (quick ? QUICK_PROFILE_IDS : WAN_PROFILES.map((p) => p.id));
+const profiles = profileIds.map((id) => {
+  const p = WAN_PROFILES.find((q) => q.id === id);
+  if (!p) throw new Error(`--profiles: unknown profile ${id} (${WAN_PROFILES.map((q) => q.id).join(', ')})`);
+  return p;
+});
 
+/** Resume and memory keep the pre-adaptive fixed setting, so their bounds (c x part) are defined. */
+const FIXED = { chunk: 5 * MiB, concurrency: 4 };
 const CFG = quick
-  ? { compareSizes: [128 * MiB], compareReps: 3, sweepSize: 64 * MiB, sweepReps: 1, sweepChunks: [5, 1], sweepWorkers: [1, 2, 4, 8, 16], resumeSize: 256 * MiB, resumeReps: 1, memSizes: [256 * MiB, 1 * GiB], memConc: [1, 4, 16], costSize: 256 * MiB }
-  : { compareSizes: [256 * MiB, 1 * GiB], compareReps: 5, sweepSize: 128 * MiB, sweepReps: 2, sweepChunks: [5, 10, 25, 1], sweepWorkers: [1, 2, 4, 8, 16], resumeSize: 1 * GiB, resumeReps: 3, memSizes: [256 * MiB, 1 * GiB, 4 * GiB], memConc: [1, 2, 4, 8, 16], costSize: 1 * GiB };
-const DEFAULT_CHUNK = 5 * MiB;
-const DEFAULT_CONC = 4;
-const shaping = { rttMs: Number(args.rtt), connBytesPerSec: Number(args['conn-cap']) * MiB, linkBytesPerSec: Number(args['link-cap']) * MiB };
+  ? {
+      loopback: { size: 128 * MiB, reps: 2, concurrency: [4, 8], partMiB: [5, 16] },
+      wan: { size: 64 * MiB, reps: 2, finalists: 1, grid: GRID },
+      api: { sizes: [64 * MiB, 256 * MiB], manyParts: { size: 1 * GiB, chunk: 1 * MiB } },
+      resume: { size: 256 * MiB, shapedSize: 64 * MiB, reps: 1 },
+      memory: { sizes: [256 * MiB, 1 * GiB], concurrency: [1, 4, 16] },
+    }
+  : {
+      loopback: { size: 256 * MiB, reps: 3, concurrency: [4, 8], partMiB: [5, 16] },
+      wan: { size: 128 * MiB, reps: 2, finalists: 2, grid: GRID },
+      api: { sizes: [64 * MiB, 1 * GiB], manyParts: { size: 1 * GiB, chunk: 1 * MiB } },
+      resume: { size: 1 * GiB, shapedSize: 128 * MiB, reps: 2 },
+      memory: { sizes: [256 * MiB, 1 * GiB, 4 * GiB], concurrency: [1, 2, 4, 8, 16] },
+    };
+if (args['wan-size']) CFG.wan.size = Number(args['wan-size']) * MiB;
 const NODE = process.execPath;
-const MPU = join(ROOT, 'client/bin/mpu.mjs');
-const AWS = ['/usr/bin/aws', '/usr/local/bin/aws'].find((p) => existsSync(p));
 const log = (s: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 const t0 = performance.now();
 
@@ -112,6 +139,7 @@ cloud = await startLocalCloud({ minPartSize: 1 * MiB, memstoreBytes, endpointsFi
 const ep = cloud.endpoints;
 const s3Conf = { endpoint: ep.s3_endpoint, region: ep.region, accessKeyId: ep.access_key_id, secretAccessKey: ep.secret_access_key, bucket: ep.bucket };
 const s3 = s3Client(s3Conf);
+const loopback: Target = { api: ep.api_url, ...(ep.token ? { token: ep.token } : {}), s3Endpoint: ep.s3_endpoint };
 
 async function drop(key: string): Promise<void> {
   await s3.send(new DeleteObjectCommand({ Bucket: ep.bucket, Key: key }));
@@ -127,147 +155,16 @@ async function sweepBucket(): Promise<void> {
   for (const u of m.Uploads ?? []) await s3.send(new AbortMultipartUploadCommand({ Bucket: ep.bucket, Key: u.Key!, UploadId: u.UploadId! }));
 }
 const keyOfPath = (p: string) => p.replace(/^s3:\/\/[^/]+\//, '');
+const runners = createRunners(work, s3Conf, ep.s3_endpoint, drop);
 
-// ---- tools -------------------------------------------------------------------------------
-interface Run {
-  tool: string;
-  size: number;
-  rep: number;
-  ms: number;
-  wallMs: number;
-  cpuS: number;
-  maxRssBytes: number;
-  mibps: number;
-  extra?: Record<string, unknown>;
-}
-
-function check(m: Measured, what: string): void {
-  if (m.code !== 0) throw new Error(`${what} failed (exit ${m.code ?? m.signal}): ${m.stderr.slice(-1500)}`);
-}
-
-interface MpuResult {
-  ok: boolean;
-  duration_ms: number;
-  file_path: string;
-  bytes_sent: number;
-  parts_sent: number;
-  parts_total: number;
-  chunk_size: number;
-  resumed: boolean;
-  timings: Record<string, number>;
-}
-
-async function runMpu(file: string, o: { api?: string; token?: string; chunk?: number; concurrency?: number; stateDir?: string; extraArgs?: string[] } = {}): Promise<{ m: Measured; r: MpuResult }> {
-  const a = [MPU, 'upload', file, '--api', o.api ?? ep.api_url, '--json', '--no-progress', '-q'];
-  const token = o.token ?? ep.token;
-  if (token) a.push('--token', token);
-  if (o.chunk) a.push('--chunk-size', String(o.chunk));
-  if (o.concurrency) a.push('--concurrency', String(o.concurrency));
-  if (o.stateDir) a.push('--state-dir', o.stateDir);
-  else a.push('--no-state');
-  const m = await measure(NODE, a.concat(o.extraArgs ?? []));
-  check(m, 'mpu upload');
-  const r = lastJson<MpuResult>(m);
-  if (!r.ok) throw new Error(`mpu: ${JSON.stringify(r)}`);
-  return { m, r };
-}
-
-let awsStartupMs = 0;
-const awsConfig = join(work, 'aws-config');
-function awsEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
-  return { ...env, AWS_CONFIG_FILE: awsConfig, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_ACCESS_KEY_ID: ep.access_key_id, AWS_SECRET_ACCESS_KEY: ep.secret_access_key, AWS_DEFAULT_REGION: ep.region, AWS_EC2_METADATA_DISABLED: 'true', AWS_PAGER: '' };
-}
-writeFileSync(
-  awsConfig,
-  [
-    '[default]',
-    `region = ${ep.region}`,
-    'request_checksum_calculation = when_required',
-    'response_checksum_validation = when_required',
-    's3 =',
-    `  multipart_threshold = ${DEFAULT_CHUNK}`,
-    `  multipart_chunksize = ${DEFAULT_CHUNK}`,
-    `  max_concurrent_requests = ${DEFAULT_CONC}`,
-    '  addressing_style = path',
-    '',
-  ].join('\n'),
-);
-
-async function runTool(tool: string, size: number, rep: number): Promise<Run> {
-  const file = fileOf(size);
-  const key = `bench/${tool}-${size}-${rep}-${Date.now()}`;
-  if (tool === 'mpu') {
-    const { m, r } = await runMpu(file);
-    await drop(keyOfPath(r.file_path));
-    return { tool, size, rep, ms: r.duration_ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (r.duration_ms / 1000), extra: { timings: r.timings } };
-  }
-  if (tool === 'aws-cli') {
-    const m = await measure(AWS!, ['s3', 'cp', file, `s3://${ep.bucket}/${key}`, '--endpoint-url', ep.s3_endpoint, '--no-progress', '--only-show-errors'], { env: awsEnv() });
-    check(m, 'aws s3 cp');
-    await drop(key);
-    const ms = m.wallMs - awsStartupMs;
-    return { tool, size, rep, ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (ms / 1000) };
-  }
-  const job: ToolJob = { tool: tool as ToolJob['tool'], file, key, chunk: DEFAULT_CHUNK, concurrency: DEFAULT_CONC, s3: s3Conf };
-  const m = await measure(NODE, ['--import', 'tsx', join(ROOT, 'bench/tools/s3-tools.ts'), JSON.stringify(job)]);
-  check(m, tool);
-  const { ms } = lastJson<{ ms: number }>(m);
-  await drop(key);
-  return { tool, size, rep, ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (ms / 1000) };
-}
-
-// ---- results -----------------------------------------------------------------------------
-const results: Record<string, unknown> = {
-  schema: 1,
-  mode: quick ? 'quick' : 'full',
-  started_at: new Date().toISOString(),
-  machine: { cpus: (await import('node:os')).cpus().length, cpu_model: (await import('node:os')).cpus()[0]?.model, mem_gib: Math.round((await import('node:os')).totalmem() / GiB), node: process.version, loadavg_at_start: (await import('node:os')).loadavg() },
-  defaults: { chunk: DEFAULT_CHUNK, concurrency: DEFAULT_CONC },
-  shaping,
-  config: CFG,
-};
-const failures: Record<string, unknown>[] = [];
-results.failures = failures;
-
-try {
-  // ---- compare ---------------------------------------------------------------------------
-  if (want('compare')) {
-    const tools = ['raw-mem', 'raw-disk', 'floor', 'mpu', 'lib-storage'];
-    if (AWS) {
-      const v = await measure(AWS, ['--version'], { env: awsEnv() });
-      results.aws_cli = v.stdout.trim() || v.stderr.trim();
-      const starts: number[] = [];
-      for (let i = 0; i < 3; i++) starts.push((await measure(AWS, ['s3', 'ls', '--endpoint-url', ep.s3_endpoint], { env: awsEnv() })).wallMs);
-      awsStartupMs = summarize(starts).median;
-      results.aws_startup_ms = awsStartupMs;
-      tools.push('aws-cli');
-    } else results.aws_cli = null;
-    const runs: Run[] = [];
-    for (const size of CFG.compareSizes) {
-      log(`compare ${size / MiB} MiB: warm-up`);
-      await runTool('mpu', size, -1);
-      await runTool('raw-mem', size, -1);
-      const reps = size >= GiB ? Math.min(3, CFG.compareReps) : CFG.compareReps;
-      for (let rep = 0; rep < reps; rep++) {
-        // Rotate the order so no tool always runs first (or right after the heaviest one).
-        const order = tools.map((_, i) => tools[(i + rep) % tools.length]!);
-        for (const tool of order) {
-          const r = await runTool(tool, size, rep);
-          runs.push(r);
-          log(`compare ${size / MiB} MiB rep ${rep + 1}/${reps} ${tool.padEnd(11)} ${r.mibps.toFixed(1)} MiB/s  cpu ${r.cpuS.toFixed(2)} s  rss ${(r.maxRssBytes / MiB).toFixed(0)} MiB`);
-        }
-      }
-      await sweepBucket();
-    }
-    results.compare = { runs, summary: summarizeRuns(runs) };
-  }
-
-  // ---- sweep (shaped) ----------------------------------------------------------------------
-  if (want('sweep') || want('resume')) {
+/**
+ * A second API (own DynamoDB and gateway, same RGW) whose handlers presign for the S3 proxy,
+ * and an API proxy in front of its gateway. Unshaped until a section reshapes them.
+ */
+async function shapedCloud(): Promise<{ cloud: LocalCloud; target: Target }> {
+  if (!shaped) {
     const rgw = new URL(ep.s3_endpoint);
-    s3Proxy = await startShapingProxy({ target: { host: rgw.hostname, port: Number(rgw.port) }, ...shaping });
+    s3Proxy = await startShapingProxy({ target: { host: rgw.hostname, port: Number(rgw.port) }, rttMs: 0, connBytesPerSec: 0 });
     shaped = await startLocalCloud({
       externalS3: { endpoint: ep.s3_endpoint, accessKeyId: ep.access_key_id, secretAccessKey: ep.secret_access_key },
       minPartSize: 1 * MiB,
@@ -277,64 +174,118 @@ try {
       log: () => undefined,
     });
     const gw = new URL(shaped.endpoints.api_url);
-    // The API is far away too: same RTT, no rate cap.
-    apiProxy = await startShapingProxy({ target: { host: gw.hostname, port: Number(gw.port) }, rttMs: shaping.rttMs, connBytesPerSec: 0 });
+    apiProxy = await startShapingProxy({ target: { host: gw.hostname, port: Number(gw.port) }, rttMs: 0, connBytesPerSec: 0 });
   }
-  if (want('sweep')) {
-    const size = CFG.sweepSize;
-    const file = fileOf(size);
-    const runs: (Run & { chunk: number; workers: number })[] = [];
-    log(`sweep: ${size / MiB} MiB through the proxy (RTT ${shaping.rttMs} ms, ${shaping.connBytesPerSec / MiB} MiB/s per connection${shaping.linkBytesPerSec ? `, link ${shaping.linkBytesPerSec / MiB} MiB/s` : ''})`);
-    await runMpu(file, { api: apiProxy!.url, token: shaped!.endpoints.token, concurrency: 4 }).then(({ r }) => drop(keyOfPath(r.file_path)));
-    for (let rep = 0; rep < CFG.sweepReps; rep++) {
-      for (const chunkMiB of CFG.sweepChunks) {
-        const ws = rep % 2 ? [...CFG.sweepWorkers].reverse() : CFG.sweepWorkers;
-        for (const workers of ws) {
-          let got: Awaited<ReturnType<typeof runMpu>>;
-          try {
-            got = await runMpu(file, { api: apiProxy!.url, token: shaped!.endpoints.token, chunk: chunkMiB * MiB, concurrency: workers });
-          } catch (e) {
-            failures.push({ section: 'sweep', chunk: chunkMiB, workers, rep, error: String(e).slice(0, 500) });
-            log(`sweep chunk ${chunkMiB} MiB workers ${workers}: FAILED ${String(e).slice(0, 200)}`);
-            continue;
-          }
-          const { m, r } = got;
-          await drop(keyOfPath(r.file_path));
-          const run = { tool: 'mpu', size, rep, chunk: chunkMiB * MiB, workers, ms: r.duration_ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (r.duration_ms / 1000) };
-          runs.push(run);
-          log(`sweep rep ${rep + 1}/${CFG.sweepReps} chunk ${chunkMiB} MiB workers ${String(workers).padStart(2)}: ${run.mibps.toFixed(1)} MiB/s`);
-        }
-      }
-    }
-    const summary: Record<string, Record<number, Summary>> = {};
-    for (const c of CFG.sweepChunks) {
-      summary[c] = {};
-      for (const w of CFG.sweepWorkers) summary[c]![w] = summarize(runs.filter((r) => r.chunk === c * MiB && r.workers === w).map((r) => r.mibps));
-    }
-    results.sweep = { size, runs, summary };
-    await sweepBucket();
-  }
+  return { cloud: shaped, target: { api: apiProxy!.url, ...(shaped.endpoints.token ? { token: shaped.endpoints.token } : {}), s3Endpoint: s3Proxy!.url } };
+}
+function unshape(): void {
+  s3Proxy?.reshape({ rttMs: 0, connBytesPerSec: 0, linkBytesPerSec: 0 });
+  apiProxy?.reshape({ rttMs: 0, connBytesPerSec: 0, linkBytesPerSec: 0 });
+}
 
-  // ---- resume ----------------------------------------------------------------------------
-  if (want('resume')) {
+// ---- results -----------------------------------------------------------------------------
+/** What a section's numbers were measured on: when, which code, how loaded the machine was. */
+function git(...a: string[]): string {
+  try {
+    return execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+const engine = {
+  commit: git('rev-parse', '--short', 'HEAD'),
+  // The tree is shared with other work in progress: uncommitted client changes are in the build.
+  uncommitted_client_files: git('status', '--porcelain', '--', 'client', 'contract').split('\n').filter(Boolean).length,
+};
+interface Meta {
+  mode: string;
+  started_at: string;
+  duration_s: number;
+  loadavg_start: number[];
+  loadavg_end: number[];
+  commit: string;
+  uncommitted_client_files: number;
+}
+const outFile = args.out ?? join(ROOT, 'bench/results/latest.json');
+const previous = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { schema?: number; sections?: Record<string, unknown> }) : undefined;
+// Sections not run this time are kept from the previous file (schema 2 only: older layouts differ).
+const sections: Record<string, unknown> = previous?.schema === 2 ? { ...previous.sections } : {};
+const results: Record<string, unknown> = {
+  schema: 2,
+  mode: quick ? 'quick' : 'full',
+  started_at: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, mem_gib: Math.round(totalmem() / GiB), node: process.version, loadavg_at_start: loadavg() },
+  sections,
+};
+async function section<T extends object>(name: Section, fn: () => Promise<T>): Promise<void> {
+  if (!want(name)) return;
+  const started = new Date().toISOString();
+  const la = loadavg();
+  const t = performance.now();
+  log(`== ${name}`);
+  const data = await fn();
+  const meta: Meta = { mode: quick ? 'quick' : 'full', started_at: started, duration_s: (performance.now() - t) / 1000, loadavg_start: la, loadavg_end: loadavg(), ...engine };
+  sections[name] = { meta, ...data };
+  await sweepBucket();
+}
+
+try {
+  const aws = await runners.awsInfo();
+  if (!aws) log('aws-cli not installed (apt-get install -y awscli): its rows are skipped');
+  results.aws_cli = aws ?? null;
+
+  await section('loopback', async () => runLoopback({ cfg: { ...CFG.loopback, withAws: !!aws }, file: fileOf(CFG.loopback.size), runners, target: loopback, log }));
+
+  await section('wan', async () => {
+    const { target } = await shapedCloud();
+    const cfg = { ...CFG.wan, profiles, withAws: !!aws };
+    const out = await runWan({ cfg, file: fileOf(cfg.size), runners, s3Proxy: s3Proxy!, apiProxy: apiProxy!, target, log });
+    unshape();
+    return { size: cfg.size, reps: cfg.reps, grid: cfg.grid, finalists: cfg.finalists, profiles: out };
+  });
+
+  await section('api', async () => {
+    const { cloud: sc, target } = await shapedCloud();
+    unshape();
+    const many = CFG.api.manyParts;
+    const counted = await countApiCalls(
+      [
+        ...CFG.api.sizes.map((size) => ({ size, file: fileOf(size), target: loopback, cloudDir: cloud!.dir })),
+        // >= 1000 parts needs parts below the 5 MiB minimum for a 1 GiB file: the second API
+        // allows 1 MiB (RGW too), through the proxies left unshaped.
+        { size: many.size, chunk: many.chunk, file: fileOf(many.size), target, cloudDir: sc.dir },
+      ],
+      runners,
+      drop,
+      log,
+    );
+    return { counted };
+  });
+
+  await section('resume', async () => {
+    const { target: shapedTarget } = await shapedCloud();
+    // The reference WAN profile for the shaped variant.
+    const ref = WAN_PROFILES.find((p) => p.id === QUICK_PROFILE_IDS[0])!;
+    s3Proxy!.reshape(ref);
+    apiProxy!.reshape({ rttMs: ref.rttMs, connBytesPerSec: 0, linkBytesPerSec: 0 });
     const variants = [
-      { name: 'loopback', size: CFG.resumeSize, api: ep.api_url, token: ep.token },
-      { name: 'shaped', size: CFG.sweepSize, api: apiProxy!.url, token: shaped!.endpoints.token },
+      { name: 'loopback', size: CFG.resume.size, t: loopback },
+      { name: `shaped ${ref.id}`, size: CFG.resume.shapedSize, t: shapedTarget },
     ];
-    const out: Record<string, unknown>[] = [];
+    const rows: Record<string, unknown>[] = [];
     for (const v of variants) {
       const file = fileOf(v.size);
-      for (let rep = 0; rep < CFG.resumeReps; rep++) {
-        const full = await runMpu(file, { api: v.api, token: v.token });
+      for (let rep = 0; rep < CFG.resume.reps; rep++) {
+        const full = await runners.runMpu(file, v.t, FIXED);
         await drop(keyOfPath(full.r.file_path));
         const stateDir = mkdtempSync(join(work, 'state-'));
-        const killed = await measure(NODE, ['--import', 'tsx', join(ROOT, 'bench/tools/kill-at.ts'), JSON.stringify({ file, apiUrl: v.api, token: v.token, stateDir, fraction: 0.9 })]);
+        const killed = await measure(NODE, ['--import', 'tsx', join(ROOT, 'bench/tools/kill-at.ts'), JSON.stringify({ file, apiUrl: v.t.api, token: v.t.token, stateDir, fraction: 0.9, chunkSize: FIXED.chunk, concurrency: FIXED.concurrency })]);
         if (killed.signal !== 'SIGKILL' && killed.code !== 137 && !/signal 9/.test(killed.stderr)) throw new Error(`kill-at: not killed (exit ${killed.code}): ${killed.stderr.slice(-800)}`);
-        const k = lastJson<{ session_id: string; bytes_done: number; parts_done: number; ms: number }>(killed);
-        const res = await runMpu(file, { api: v.api, token: v.token, stateDir });
+        const k = JSON.parse(killed.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop()!) as { bytes_done: number; parts_done: number };
+        const res = await runners.runMpu(file, v.t, { ...FIXED, stateDir });
         await drop(keyOfPath(res.r.file_path));
         rmSync(stateDir, { recursive: true, force: true });
-        const row = {
+        rows.push({
           variant: v.name,
           size: v.size,
           rep,
@@ -352,85 +303,48 @@ try {
           resume_total_ms: killed.wallMs + res.m.wallMs,
           start_over_total_ms: killed.wallMs + full.m.wallMs,
           chunk: res.r.chunk_size,
-          concurrency: DEFAULT_CONC,
-        };
-        out.push(row);
-        log(`resume ${v.name} ${v.size / MiB} MiB: killed at ${(k.bytes_done / v.size * 100).toFixed(1)} %, resume sent ${(res.r.bytes_sent / MiB).toFixed(1)} MiB (${(res.r.bytes_sent / v.size * 100).toFixed(1)} %) in ${res.m.wallMs.toFixed(0)} ms; uninterrupted ${full.m.wallMs.toFixed(0)} ms`);
+          concurrency: FIXED.concurrency,
+        });
+        log(`resume ${v.name} ${v.size / MiB} MiB: killed at ${((k.bytes_done / v.size) * 100).toFixed(1)} %, resume sent ${(res.r.bytes_sent / MiB).toFixed(1)} MiB in ${res.m.wallMs.toFixed(0)} ms; uninterrupted ${full.m.wallMs.toFixed(0)} ms`);
       }
     }
-    results.resume = out;
-    await sweepBucket();
-  }
+    unshape();
+    return { rows };
+  });
 
-  // ---- memory ----------------------------------------------------------------------------
-  if (want('memory')) {
-    const base = await measure(NODE, [MPU, '--help']);
+  await section('memory', async () => {
+    const base = await measure(NODE, [join(ROOT, 'client/bin/mpu.mjs'), '--help']);
     const bySize: Record<string, unknown>[] = [];
-    for (const size of CFG.memSizes) {
-      const file = fileOf(size);
-      const { m, r } = await runMpu(file);
+    for (const size of CFG.memory.sizes) {
+      const { m, r } = await runners.runMpu(fileOf(size), loopback, FIXED);
       await drop(keyOfPath(r.file_path));
-      bySize.push({ size, concurrency: DEFAULT_CONC, chunk: r.chunk_size, maxRssBytes: m.maxRssBytes, cpuS: m.cpuS, mibps: size / MiB / (r.duration_ms / 1000) });
-      log(`memory ${size / MiB} MiB: peak RSS ${(m.maxRssBytes / MiB).toFixed(0)} MiB, ${(size / MiB / (r.duration_ms / 1000)).toFixed(0)} MiB/s`);
+      bySize.push({ size, concurrency: FIXED.concurrency, chunk: r.chunk_size, maxRssBytes: m.maxRssBytes, cpuS: m.cpuS, mibps: size / MiB / (r.duration_ms / 1000) });
+      log(`memory ${size / MiB} MiB: peak RSS ${(m.maxRssBytes / MiB).toFixed(0)} MiB`);
       if (size > 1 * GiB) dropFile(size);
       await sweepBucket();
     }
     const byConc: Record<string, unknown>[] = [];
-    const size = CFG.memSizes[0]!;
-    for (const c of CFG.memConc) {
-      const { m, r } = await runMpu(fileOf(size), { concurrency: c });
+    const size = CFG.memory.sizes[0]!;
+    for (const c of CFG.memory.concurrency) {
+      const { m, r } = await runners.runMpu(fileOf(size), loopback, { chunk: FIXED.chunk, concurrency: c });
       await drop(keyOfPath(r.file_path));
-      byConc.push({ size, concurrency: c, chunk: r.chunk_size, maxRssBytes: m.maxRssBytes, cpuS: m.cpuS, mibps: size / MiB / (r.duration_ms / 1000) });
+      byConc.push({ size, concurrency: c, chunk: r.chunk_size, maxRssBytes: m.maxRssBytes, mibps: size / MiB / (r.duration_ms / 1000) });
       log(`memory c=${c}: peak RSS ${(m.maxRssBytes / MiB).toFixed(0)} MiB`);
     }
-    results.memory = { baseline_rss_bytes: base.maxRssBytes, by_size: bySize, by_concurrency: byConc };
-  }
-
-  // ---- cost: API calls per upload, counted in the gateway log ----------------------------
-  if (want('cost')) {
-    const counts: Record<string, unknown>[] = [];
-    for (const size of [CFG.costSize, 64 * MiB]) {
-      const logFile = join(cloud.dir, GATEWAY_LOG_FILE);
-      const before = readFileSync(logFile, 'utf8').length;
-      const { r } = await runMpu(fileOf(size));
-      await drop(keyOfPath(r.file_path));
-      await new Promise((res) => setTimeout(res, 300));
-      const routes: Record<string, number> = {};
-      for (const req of parseLog(readFileSync(logFile, 'utf8').slice(before))) {
-        if (!req.route) continue;
-        // Keyed `POST /upload/{id}/parts`, as in the results written so far (report.ts reads them).
-        const route = routeKey(req.route).replace('{session_id}', '{id}');
-        routes[route] = (routes[route] ?? 0) + 1;
-      }
-      counts.push({ size, parts: r.parts_total, chunk: r.chunk_size, routes });
-      log(`cost ${size / MiB} MiB (${r.parts_total} parts): ${JSON.stringify(routes)}`);
-    }
-    results.cost = { counted: counts };
-  }
+    return { baseline_rss_bytes: base.maxRssBytes, by_size: bySize, by_concurrency: byConc };
+  });
+} catch (e) {
+  // The sections done so far are kept (a long run is not lost to its last section); exit 1.
+  results.error = String(e).slice(0, 2000);
+  log(`FAILED: ${String(e).slice(0, 500)}`);
+  process.exitCode = 1;
 } finally {
   results.duration_s = (performance.now() - t0) / 1000;
-  (results.machine as Record<string, unknown>).loadavg_at_end = (await import('node:os')).loadavg();
+  (results.machine as Record<string, unknown>).loadavg_at_end = loadavg();
   s3.destroy();
   await cleanup();
 }
 
-function summarizeRuns(runs: Run[]): Record<string, Record<string, { mibps: Summary; cpu_s_per_gib: Summary; max_rss_mib: Summary }>> {
-  const out: Record<string, Record<string, { mibps: Summary; cpu_s_per_gib: Summary; max_rss_mib: Summary }>> = {};
-  for (const size of new Set(runs.map((r) => r.size))) {
-    out[size] = {};
-    for (const tool of new Set(runs.map((r) => r.tool))) {
-      const rs = runs.filter((r) => r.size === size && r.tool === tool);
-      out[size]![tool] = {
-        mibps: summarize(rs.map((r) => r.mibps)),
-        cpu_s_per_gib: summarize(rs.map((r) => r.cpuS / (size / GiB))),
-        max_rss_mib: summarize(rs.map((r) => r.maxRssBytes / MiB)),
-      };
-    }
-  }
-  return out;
-}
-
-const outFile = args.out ?? join(ROOT, 'bench/results/latest.json');
 writeFileSync(outFile, `${JSON.stringify(results, null, 1)}\n`);
 log(`done in ${(results.duration_s as number).toFixed(0)} s; wrote ${outFile}`);
 if (!args['no-report']) {

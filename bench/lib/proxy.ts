@@ -24,15 +24,22 @@ export interface ShapingProxy {
   readonly url: string;
   readonly port: number;
   readonly connections: number;
+  /**
+   * Changes RTT and caps for every byte read from now on, on open connections too (each chunk
+   * reads the options when it arrives). One proxy, so one URL, serves every WAN profile: the
+   * handlers presign for that URL once, at the local cloud's start.
+   */
+  reshape(s: Shaping): void;
   close(): Promise<void>;
 }
+
+export type Shaping = Pick<ShapingOptions, 'rttMs' | 'connBytesPerSec' | 'linkBytesPerSec'>;
 
 interface Bucket {
   next: number;
 }
 
 function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket | undefined): void {
-  const half = o.rttMs / 2;
   const own: Bucket = { next: 0 };
   const maxQueued = o.maxQueued ?? 1024 * 1024;
   // One FIFO and one timer per direction: separate timers per chunk can fire out of order
@@ -47,10 +54,11 @@ function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket 
     const now = performance.now();
     while (head < fifo.length && fifo[head]!.at <= now + 0.5) {
       const { chunk } = fifo[head++]!;
-      if (chunk === null) dst.end();
-      else {
+      if (chunk === null) {
+        if (!dst.writableEnded) dst.end();
+      } else {
         queued -= chunk.length;
-        if (!dst.destroyed) dst.write(chunk);
+        if (!dst.destroyed && !dst.writableEnded) dst.write(chunk);
       }
     }
     if (head > 1024) {
@@ -66,6 +74,7 @@ function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket 
   };
   src.on('data', (chunk: Buffer) => {
     const now = performance.now();
+    const half = o.rttMs / 2;
     let at = Math.max(now + half, lastAt);
     if (o.connBytesPerSec > 0) {
       own.next = Math.max(own.next, now) + (chunk.length / o.connBytesPerSec) * 1000;
@@ -84,7 +93,9 @@ function pipeShaped(src: Socket, dst: Socket, o: ShapingOptions, shared: Bucket 
   src.on('end', () => push(null, Math.max(lastAt, performance.now())));
 }
 
-export async function startShapingProxy(o: ShapingOptions): Promise<ShapingProxy> {
+export async function startShapingProxy(options: ShapingOptions): Promise<ShapingProxy> {
+  // A copy that reshape() changes in place; the pipes hold this object.
+  const o: ShapingOptions = { ...options };
   const sockets = new Set<Socket>();
   const linkUp: Bucket = { next: 0 };
   let count = 0;
@@ -101,8 +112,10 @@ export async function startShapingProxy(o: ShapingOptions): Promise<ShapingProxy
         upstream.destroy();
       });
     }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    // A side that closes after its FIN does not cut the other short: its last bytes (RGW's
+    // response, then its FIN, e.g. when it closes after an Expect: 100-continue request) are
+    // still delayed in the FIFO and must reach the peer, which the queued FIN then ends.
+    // Errors (resets) still tear both down at once.
     pipeShaped(client, upstream, o, linkUp);
     pipeShaped(upstream, client, o, undefined);
   });
@@ -117,6 +130,13 @@ export async function startShapingProxy(o: ShapingOptions): Promise<ShapingProxy
     port: addr.port,
     get connections() {
       return count;
+    },
+    reshape(s: Shaping) {
+      o.rttMs = s.rttMs;
+      o.connBytesPerSec = s.connBytesPerSec;
+      o.linkBytesPerSec = s.linkBytesPerSec ?? 0;
+      // A bucket's debt from the previous profile must not delay the next one.
+      linkUp.next = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -134,3 +134,34 @@ export function lineChart(o: {
   body.push(...legend(o.series.map((s) => s.name)));
   return frame(o.title, o.yLabel, o.xLabel, yMax, body);
 }
+
+/**
+ * Step lines over a numeric x axis (e.g. time in seconds): each series holds its value until
+ * its next point, the way a worker count does between two changes.
+ */
+export function stepChart(o: { title: string; yLabel: string; xLabel: string; series: { name: string; points: { x: number; y: number }[] }[]; hlines?: HLine[] }): string {
+  const ph = H - M.top - M.bottom;
+  const pw = W - M.left - M.right;
+  const xMax = niceMax(Math.max(...o.series.flatMap((s) => s.points.map((p) => p.x))));
+  const yMax = niceMax(Math.max(...o.series.flatMap((s) => s.points.map((p) => p.y)), ...(o.hlines ?? []).map((h) => h.y)));
+  const x = (v: number) => M.left + (pw * v) / xMax;
+  const y = (v: number) => M.top + ph - (ph * v) / yMax;
+  const body: string[] = [];
+  for (let i = 0; i <= 5; i++) {
+    const v = (xMax * i) / 5;
+    body.push(`<text x="${x(v)}" y="${M.top + ph + 18}" text-anchor="middle">${+v.toFixed(v < 10 ? 1 : 0)}</text>`);
+  }
+  for (const h of o.hlines ?? []) {
+    body.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y(h.y)}" y2="${y(h.y)}" stroke="#c00" stroke-dasharray="5 4"/>`);
+    body.push(`<text x="${M.left + 4}" y="${y(h.y) - 4}" fill="#c00" font-size="11">${esc(h.label)}</text>`);
+  }
+  o.series.forEach((s, si) => {
+    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    if (!pts.length) return;
+    let d = `M${x(pts[0]!.x).toFixed(1)} ${y(pts[0]!.y).toFixed(1)}`;
+    for (let i = 1; i < pts.length; i++) d += `H${x(pts[i]!.x).toFixed(1)}V${y(pts[i]!.y).toFixed(1)}`;
+    body.push(`<path d="${d}" fill="none" stroke="${COLORS[si % COLORS.length]}" stroke-width="2"><title>${esc(s.name)}</title></path>`);
+  });
+  body.push(...legend(o.series.map((s) => s.name)));
+  return frame(o.title, o.yLabel, o.xLabel, yMax, body);
+}

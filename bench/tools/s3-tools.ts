@@ -7,7 +7,8 @@
  * - raw-disk: the same PUT streamed from the file
  * - floor:    the storage's multipart floor: Create, presigned part PUTs straight from memory at
  *             the same part size and concurrency (no hashing, no API), Complete
- * - lib-storage: @aws-sdk/lib-storage Upload from a file stream, same part size and concurrency
+ * - lib-storage: @aws-sdk/lib-storage Upload from a file stream; without chunk/concurrency in
+ *             the job, the library's own defaults (partSize and queueSize left unset)
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
@@ -19,8 +20,9 @@ export interface ToolJob {
   tool: 'raw-mem' | 'raw-disk' | 'floor' | 'lib-storage';
   file: string;
   key: string;
-  chunk: number;
-  concurrency: number;
+  /** Part size and parts in flight; required by floor, optional for lib-storage (its defaults). */
+  chunk?: number;
+  concurrency?: number;
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; bucket: string };
 }
 
@@ -47,7 +49,7 @@ async function run(job: ToolJob): Promise<number> {
   const Bucket = job.s3.bucket;
   const Key = job.key;
   const size = statSync(job.file).size;
-  const dispatcher = new Agent({ connections: job.concurrency + 1, keepAliveTimeout: 30_000 });
+  const dispatcher = new Agent({ connections: (job.concurrency ?? 4) + 1, keepAliveTimeout: 30_000 });
   try {
     switch (job.tool) {
       case 'raw-mem':
@@ -59,17 +61,19 @@ async function run(job: ToolJob): Promise<number> {
         return performance.now() - t;
       }
       case 'floor': {
+        const { chunk, concurrency } = job;
+        if (!chunk || !concurrency) throw new Error('floor: chunk and concurrency are required');
         const body = readFileSync(job.file);
         const t = performance.now();
         const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
-        const total = Math.ceil(size / job.chunk);
+        const total = Math.ceil(size / chunk);
         const etags: string[] = [];
         let next = 1;
         await Promise.all(
-          Array.from({ length: job.concurrency }, async () => {
+          Array.from({ length: concurrency }, async () => {
             for (let n = next++; n <= total; n = next++) {
               const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: n }), { expiresIn: 3600 });
-              const part = body.subarray((n - 1) * job.chunk, Math.min(size, n * job.chunk));
+              const part = body.subarray((n - 1) * chunk, Math.min(size, n * chunk));
               etags[n - 1] = await put(url, part, part.length, dispatcher);
             }
           }),
@@ -79,7 +83,8 @@ async function run(job: ToolJob): Promise<number> {
       }
       case 'lib-storage': {
         const t = performance.now();
-        await new Upload({ client: s3, params: { Bucket, Key, Body: createReadStream(job.file) }, partSize: job.chunk, queueSize: job.concurrency }).done();
+        const tuning = { ...(job.chunk ? { partSize: job.chunk } : {}), ...(job.concurrency ? { queueSize: job.concurrency } : {}) };
+        await new Upload({ client: s3, params: { Bucket, Key, Body: createReadStream(job.file) }, ...tuning }).done();
         return performance.now() - t;
       }
     }
