@@ -31,7 +31,8 @@ const { values: args } = parseArgs({
     'kill-at': { type: 'string', default: '0.5' },
     // The first run is paced so the kill lands midway however fast or loaded the machine is:
     // unpaced, 100 MiB on loopback takes about a second, and a busy machine's status polling
-    // could see the upload finish before it is killed.
+    // could see the upload finish before it is killed. Four fixed workers, not the adaptive default
+    // (which starts at 16 and would land 16 of the 20 parts together), so parts land one by one.
     'first-run-rate': { type: 'string', default: '32MiB' },
   },
 });
@@ -69,7 +70,7 @@ async function status(api: string, sessionId: string): Promise<StatusResponse> {
 async function uploadAndKill(api: string, file: string, stateDir: string, killAt: number) {
   const child = spawn(
     process.execPath,
-    [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--no-progress', '--limit-rate', String(args['first-run-rate'])],
+    [MPU, 'upload', file, '--api', api, '--state-dir', stateDir, '--no-progress', '--concurrency', '4', '--limit-rate', String(args['first-run-rate'])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
