@@ -3,10 +3,11 @@
  * parts and its troubles (retried PUTs), clock injected by the caller.
  *
  * A count is judged by the parts begun under it, as count x (bytes / time) of those parts
- * (Little's law): a part's time runs to storage's answer, so the socket buffers new connections
- * fill at once never look like gain, and one part time after a change is enough to judge it.
- * Slow start doubles the count while a doubling pays (>= `slowStartGain` more goodput) and keeps
- * its last doubling unless it clearly lost (> `slowStartLoss`). Then, every window (at least
+ * (Little's law), but no more than the bytes really sent meanwhile (uploaders waiting for URLs
+ * are not parts in flight): a part's time runs to storage's answer, so the socket buffers new
+ * connections fill at once never look like gain, and one part time after a change is enough to
+ * judge it. Slow start doubles the count while a doubling pays (>= `slowStartGain` more goodput)
+ * and keeps its last doubling only if it paid (`slowStartLoss` -0.05: >= 5 %). Then, every window (at least
  * `windowMs` and `minParts` parts), a step of +25 % is probed now and then and kept only if it
  * paid (>= `probeGain`), else undone and the next probe waits longer. A retried PUT (5xx,
  * SlowDown, stall, network) cuts the count by `backoff` at most once per window, so one failure on
@@ -26,7 +27,7 @@ export interface ConcurrencyConfig {
   windowMs?: number;
   minParts?: number;
   slowStartGain?: number;
-  /** Slow start's last doubling is undone only when it lost more than this. */
+  /** Slow start's last doubling is undone when it lost more than this (negative: gained less). */
   slowStartLoss?: number;
   probeGain?: number;
   backoff?: number;
@@ -70,6 +71,8 @@ export class ConcurrencyController {
   private changedAt: number;
   private sample = { parts: 0, bytes: 0, ms: 0 };
   private bytesAtChange = 0;
+  /** Bytes sent when the count was last judged or changed. */
+  private bytesAtJudge = 0;
   /** When the count was last judged (steady windows last at least windowMs). */
   private judgedAt = -Infinity;
   /** Recent parts' bytes and times, decayed (the per-part time bound). */
@@ -77,7 +80,7 @@ export class ConcurrencyController {
   private readonly o: Required<ConcurrencyConfig>;
 
   constructor(cfg: ConcurrencyConfig, now: number) {
-    this.o = { windowMs: 1000, minParts: 3, slowStartGain: 0.15, slowStartLoss: 0.1, probeGain: 0.05, backoff: 0.75, maxPartSeconds: 30, ...cfg };
+    this.o = { windowMs: 1000, minParts: 3, slowStartGain: 0.15, slowStartLoss: -0.05, probeGain: 0.05, backoff: 0.75, maxPartSeconds: 30, ...cfg };
     if (!Number.isInteger(cfg.max) || cfg.max < 1) throw new RangeError('max must be a positive integer');
     if (!(cfg.partSize > 0)) throw new RangeError('partSize must be positive');
     this.c = clamp(Math.floor(cfg.initial), 1, cfg.max);
@@ -125,7 +128,7 @@ export class ConcurrencyController {
   private slowStart(now: number): ConcurrencyChange | undefined {
     const { sample } = this;
     if (sample.parts < Math.max(2, Math.ceil(this.c / 4))) return undefined;
-    const g = (this.c * sample.bytes * 1000) / sample.ms;
+    const g = this.goodput(now);
     this.lastG = g;
     const tooLong = this.partTimeBound();
     if (tooLong !== undefined) return tooLong;
@@ -157,6 +160,19 @@ export class ConcurrencyController {
     if (fit >= this.c) return undefined;
     this.leaveSlowStart();
     return this.set(now, fit, g, 'part-time');
+  }
+
+  /**
+   * The count's goodput: count x (bytes / time) of the parts begun under it, but no more than the
+   * bytes really sent since it was last judged: uploaders that wait (for URLs, for the disk) do
+   * not count as parts in flight.
+   */
+  private goodput(now: number): number {
+    const { sample } = this;
+    const little = (this.c * sample.bytes * 1000) / sample.ms;
+    const since = Math.max(this.changedAt, this.judgedAt);
+    const sent = now > since ? ((this.bytes - this.bytesAtJudge) * 1000) / (now - since) : Infinity;
+    return Math.min(little, sent);
   }
 
   private leaveSlowStart(): void {
@@ -220,9 +236,10 @@ export class ConcurrencyController {
   private steady(now: number): ConcurrencyChange | undefined {
     const { sample } = this;
     if (sample.parts < Math.max(this.o.minParts, Math.ceil(this.c / 4)) || now - this.judgedAt < this.o.windowMs) return undefined;
-    const g = (this.c * sample.bytes * 1000) / sample.ms;
+    const g = this.goodput(now);
     this.lastG = g;
     this.judgedAt = now;
+    this.bytesAtJudge = this.bytes;
     this.sample = { parts: 0, bytes: 0, ms: 0 };
     // At the tail fewer parts are left than workers: the window says nothing about the count.
     if (this.remaining < this.c) return undefined;
@@ -270,6 +287,7 @@ export class ConcurrencyController {
     this.changedAt = now;
     this.judgedAt = now;
     this.bytesAtChange = this.bytes;
+    this.bytesAtJudge = this.bytes;
     this.sample = { parts: 0, bytes: 0, ms: 0 };
     return { from, to, bytesPerSec: g, reason };
   }

@@ -121,7 +121,7 @@ test('socket buffers filled at a growth step are not taken for gain: no climb to
   // Without the settle time after each change this climbs to 64 (each probe's new sockets look like gain).
   const auto = runAuto(link, { initial: 4, max: 64, partSize: 5 * MiB }, 120_000);
   expect(Math.max(...auto.limits)).toBeLessThan(32);
-  expect(auto.tailGoodput).toBeGreaterThanOrEqual(0.9 * 40 * MiB);
+  expect(auto.tailGoodput).toBeGreaterThanOrEqual(0.85 * 40 * MiB);
 });
 
 test('a slow link: no part is left to take much longer than maxPartSeconds at the per-connection rate', () => {
