@@ -227,3 +227,34 @@ test('resume: the stored parts are hashed from the source (verified), the missin
   // 2 stored parts hashed (one 64 KiB block each through NodeMd5's scratch), 4 parts read to send.
   expect(src.reads).toBe(6);
 });
+
+test("auto (the default): a PUT retried for 503 SlowDown cuts the parts in flight by a quarter, told and traced", async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(40 * CHUNK));
+  cloud.fault = (n, attempt) => (n === 3 && attempt === 1 ? { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : undefined);
+  const events: UploadEvent[] = [];
+  const r = await run(cloud, src, { concurrency: undefined }, events);
+  expect(r).toMatchObject({ parts_sent: 40, etag: etagOf(src.data) });
+  expect(events.filter((e) => e.type === 'concurrency')).toContainEqual(expect.objectContaining({ from: 16, to: 12, reason: 'backoff' }));
+  expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 16 });
+  expect(r.concurrency!.trace.map((p) => p.n)).toContain(12);
+});
+
+test('a fixed count stays as asked: one trace entry, no concurrency events', async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(10 * CHUNK));
+  cloud.fault = (n, attempt) => (n === 3 && attempt === 1 ? { status: 503, code: 'SlowDown', message: 'slow down' } : undefined);
+  const events: UploadEvent[] = [];
+  const r = await run(cloud, src, { concurrency: 3 }, events);
+  expect(r.concurrency).toEqual({ mode: 'fixed', initial: 3, final: 3, max: 3, trace: [{ t_ms: expect.any(Number), n: 3 }] });
+  expect(events.some((e) => e.type === 'concurrency')).toBe(false);
+});
+
+test("options that cannot run are refused before init: concurrency 'fast', 0, 65, maxMemory 0", async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(CHUNK));
+  for (const bad of [{ concurrency: 0 }, { concurrency: 65 }, { concurrency: 'fast' as 'auto' }, { maxMemory: 0 }, { maxConcurrency: 0 }]) {
+    await expect(run(cloud, src, bad)).rejects.toMatchObject({ code: 'usage' });
+  }
+  expect(cloud.sessions.size).toBe(0);
+});
