@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULTS } from '../contract/limits.js';
 import { uploadCost, PRICES } from './cost-model.js';
 import type { Run } from './lib/runners.js';
 import { GiB, MiB, type Summary } from './lib/stats.js';
@@ -202,6 +203,9 @@ export function writeReport(resultsFile: string): void {
     targets.push(`| loopback: mpu >= ${TARGETS.mpuVsFloor}x the multipart floor at 5 and 16 MiB parts, same concurrency | ${pairRatios.map((x) => `${x.what}: ${f2(x.r)}x`).join(', ')} | ${under.length ? `${shortBy(worst.r, TARGETS.mpuVsFloor)} at ${worst.what}; ${under.length} of ${pairRatios.length} under` : 'met'} |`);
     const cpu = t['mpu defaults']?.cpu_s_per_gib;
     if (cpu) targets.push(`| client CPU <= ${TARGETS.cpuSPerGiB} s/GiB (whole mpu process, ${sz(lb.size)}, defaults, GNU time) | ${rng(cpu, f2)} s/GiB${lb.size !== 256 * MiB ? ` (the target's 256 MiB is the full run's size; start-up weighs more on ${sz(lb.size)})` : ''} | ${cpu.median <= TARGETS.cpuSPerGiB ? 'met' : `**missed** by ${f2(cpu.median - TARGETS.cpuSPerGiB)} s/GiB (${Math.round((cpu.median / TARGETS.cpuSPerGiB - 1) * 100)} % over)`} |`);
+    const rss = t['mpu defaults']?.max_rss_mib;
+    const rssBound = 100 + DEFAULTS.maxMemory / MiB;
+    if (rss) targets.push(`| peak RSS at defaults <= 100 MiB + the memory budget (${DEFAULTS.maxMemory / MiB} MiB of part buffers) | ${rng(rss, (x) => x.toFixed(0))} MiB on ${sz(lb.size)} (section 2) | ${rss.max <= rssBound ? 'met' : `**missed** by ${f1(rss.max - rssBound)} MiB`} |`);
   }
 
   // ---- API calls ----

@@ -44,7 +44,7 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     profiles: { type: 'string' },
-    /** WAN file size in MiB (default 128 full, 64 quick). */
+    /** WAN file size in MiB (default 192 full, 64 quick). */
     'wan-size': { type: 'string' },
     'no-report': { type: 'boolean', default: false },
   },
@@ -72,7 +72,7 @@ const CFG = quick
     }
   : {
       loopback: { size: 256 * MiB, reps: 3, concurrency: [4, 8], partMiB: [5, 16] },
-      wan: { size: 128 * MiB, reps: 2, finalists: 2, grid: GRID },
+      wan: { size: 192 * MiB, reps: 2, finalists: 2, grid: GRID },
       api: { sizes: [64 * MiB, 1 * GiB], manyParts: { size: 1 * GiB, chunk: 1 * MiB } },
       resume: { size: 1 * GiB, shapedSize: 128 * MiB, reps: 2 },
       memory: { sizes: [256 * MiB, 1 * GiB, 4 * GiB], concurrency: [1, 2, 4, 8, 16] },
