@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, ~20-25 min) / `npm run bench -- --quick` (~6 min): mpu against the
+ * `npm run bench` (full, ~18 min on 2 shared cores) / `npm run bench -- --quick` (~5 min): mpu against the
  * storage's multipart floor, @aws-sdk/lib-storage and `aws s3 cp`, on loopback and over shaped
  * WAN profiles, on a private local cloud (Ceph RGW + DynamoDB Local + API gateway stand-in, all
  * on 127.0.0.1). Writes bench/results/latest.json (or --out) and regenerates docs/benchmarks.md
