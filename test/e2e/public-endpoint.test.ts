@@ -20,7 +20,7 @@ import { freePort } from '../../local/procs.js';
 import { call } from './helpers/api.js';
 import { s3Client, type E2ETarget } from './helpers/cloud.js';
 import { startForwarder, type Forwarder } from './helpers/forwarder.js';
-import { describeLocalCloud } from './helpers/private-cloud.js';
+import { describeLocalCloud, targetOf } from './helpers/private-cloud.js';
 import { ROOT, waitUntil } from './helpers/procs.js';
 import { sha256Object } from './helpers/storage.js';
 
@@ -80,16 +80,7 @@ describeLocalCloud('npm run local -- --s3-public-endpoint', () => {
     endpoints = JSON.parse(readFileSync(endpointsFile, 'utf8')) as LocalEndpoints;
     // Now that RGW has an address, the forwarder forwards to it.
     fwd.setTarget(endpoints.s3_endpoint);
-    t = {
-      kind: 'local',
-      endpointsFile,
-      apiUrl: endpoints.api_url,
-      region: endpoints.region,
-      bucket: endpoints.bucket,
-      s3Endpoint: endpoints.s3_endpoint,
-      credentials: { accessKeyId: endpoints.access_key_id, secretAccessKey: endpoints.secret_access_key },
-      ...(endpoints.token ? { token: endpoints.token } : {}),
-    };
+    t = targetOf(endpoints, endpointsFile);
   }, START_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {

@@ -128,13 +128,7 @@ test('a PUT that stalls (no bytes accepted, no answer) is cut after the stall ti
 test('resume of an in-memory source sends only the parts storage lacks', async () => {
   const cloud = new FakeCloud();
   const src = new MemorySource(randomBytes(6 * CHUNK));
-  const stop = new AbortController();
-  cloud.afterPut = () => {
-    if (cloud.stats.puts >= 2) stop.abort();
-  };
-  const err = (await run(cloud, src, { concurrency: 1, signal: stop.signal }).catch((e: unknown) => e)) as InterruptedError;
-  expect(err).toBeInstanceOf(InterruptedError);
-  cloud.afterPut = () => undefined;
+  const err = await interruptedAfterTwoParts(cloud, src);
   const events: UploadEvent[] = [];
   const r = await run(cloud, src, { resumeSessionId: err.sessionId }, events);
   expect(r).toMatchObject({ resumed: true, parts_already_stored: 2, parts_sent: 4, etag: etagOf(src.data) });
@@ -215,12 +209,7 @@ test('URLs are asked for unbound (no MD5) in batches: 250 parts take init plus o
 test('resume: the stored parts are hashed from the source (verified), the missing ones read once each', async () => {
   const cloud = new FakeCloud();
   const src = new MemorySource(randomBytes(6 * CHUNK));
-  const stop = new AbortController();
-  cloud.afterPut = () => {
-    if (cloud.stats.puts >= 2) stop.abort();
-  };
-  const err = (await run(cloud, src, { concurrency: 1, signal: stop.signal }).catch((e: unknown) => e)) as InterruptedError;
-  cloud.afterPut = () => undefined;
+  const err = await interruptedAfterTwoParts(cloud, src);
   src.reads = 0;
   const r = await run(cloud, src, { resumeSessionId: err.sessionId });
   expect(r).toMatchObject({ parts_already_stored: 2, parts_sent: 4, etag: etagOf(src.data) });
@@ -258,3 +247,15 @@ test("options that cannot run are refused before init: concurrency 'fast', 0, 65
   }
   expect(cloud.sessions.size).toBe(0);
 });
+
+/** An upload stopped gracefully once storage holds two parts (one uploader): the session to resume. */
+async function interruptedAfterTwoParts(cloud: FakeCloud, src: MemorySource): Promise<InterruptedError> {
+  const stop = new AbortController();
+  cloud.afterPut = () => {
+    if (cloud.stats.puts >= 2) stop.abort();
+  };
+  const err = await run(cloud, src, { concurrency: 1, signal: stop.signal }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InterruptedError);
+  cloud.afterPut = () => undefined;
+  return err as InterruptedError;
+}

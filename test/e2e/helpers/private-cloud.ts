@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../../local/cloud.js';
 import type { SynthSettings } from '../../../local/synth.js';
+import type { LocalEndpoints } from '../../../local/endpoints.js';
 import { e2eTarget, s3Client, type E2ETarget } from './cloud.js';
 import { listUploads } from './storage.js';
 
@@ -81,20 +82,7 @@ export async function startPrivateCloud(opts: PrivateCloudOptions = {}): Promise
     ...(opts.log ? { log: opts.log } : {}),
   };
   const cloud = await startLocalCloud(options);
-  const e = cloud.endpoints;
-  const target: E2ETarget = {
-    kind: 'local',
-    endpointsFile: '(private cloud)',
-    apiUrl: e.api_url,
-    region: e.region,
-    bucket: e.bucket,
-    table: e.table,
-    s3Endpoint: e.s3_endpoint,
-    dynamodbEndpoint: e.dynamodb_endpoint,
-    credentials: { accessKeyId: e.access_key_id, secretAccessKey: e.secret_access_key },
-    ...(e.token ? { token: e.token } : {}),
-    tokensTable: e.tokens_table,
-  };
+  const target = targetOf(cloud.endpoints, '(private cloud)');
   return {
     cloud,
     target,
@@ -125,4 +113,21 @@ async function deleteBucket(t: E2ETarget): Promise<void> {
   } finally {
     s3.destroy();
   }
+}
+
+/** The e2e view of a local cloud's endpoints (`endpointsFile` names where they came from). */
+export function targetOf(e: LocalEndpoints, endpointsFile: string): E2ETarget {
+  return {
+    kind: 'local',
+    endpointsFile,
+    apiUrl: e.api_url,
+    region: e.region,
+    bucket: e.bucket,
+    table: e.table,
+    s3Endpoint: e.s3_endpoint,
+    dynamodbEndpoint: e.dynamodb_endpoint,
+    credentials: { accessKeyId: e.access_key_id, secretAccessKey: e.secret_access_key },
+    ...(e.token ? { token: e.token } : {}),
+    tokensTable: e.tokens_table,
+  };
 }
