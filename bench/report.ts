@@ -169,13 +169,18 @@ export function writeReport(resultsFile: string): void {
     P();
     P(`Same ${sz(lb.size)} file, RGW directly, each tool a separate process, interleaved with the order rotated each repetition (n = ${Object.values(t)[0]?.mibps.n ?? 0} per tool). The *floor* is the storage's multipart cost alone: create, presigned UploadPart of each part straight from memory at the same part size and concurrency (no hashing, no API, no file reads), complete. MiB/s: each tool's own transfer timing (process start-up excluded; \`aws s3 cp\`: wall time minus the median of \`aws s3 ls\`, ${f1(R.aws_cli?.startupMs ?? NaN)} ms). CPU s/GiB and peak RSS: the whole process (GNU time, start-up included).`);
     P();
-    P('| concurrency x part | floor MiB/s | mpu MiB/s | **mpu / floor** | mpu CPU s/GiB | floor CPU s/GiB |');
-    P('| --- | --- | --- | --- | --- | --- |');
+    P('*floor + MD5* is the floor with mpu\'s integrity: each part hashed just before its PUT and sent with Content-MD5. *mpu upload phase*: the size over mpu\'s upload phase alone (its result\'s `timings.upload_ms`), without init and complete through the API, which the whole-upload column includes.');
+    P();
+    P('| concurrency x part | floor MiB/s | floor + MD5 MiB/s | mpu MiB/s | **mpu / floor** | mpu / floor + MD5 | mpu upload phase MiB/s | upload phase / floor | mpu CPU s/GiB | floor CPU s/GiB |');
+    P('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     const pairRatios: { what: string; r: number }[] = [];
+    const ratio = (a: Summary | undefined, b: Summary | undefined) => (a && b ? a.median / b.median : NaN);
     for (const p of lb.pairs) {
-      const r = t[p.mpu] && t[p.floor] ? t[p.mpu]!.mibps.median / t[p.floor]!.mibps.median : NaN;
+      const r = ratio(t[p.mpu]?.mibps, t[p.floor]?.mibps);
       pairRatios.push({ what: `${p.concurrency} x ${p.partMiB} MiB`, r });
-      P(`| ${p.concurrency} x ${p.partMiB} MiB | ${rng(t[p.floor]?.mibps)} | ${rng(t[p.mpu]?.mibps)} | **${f2(r)}x** | ${rng(t[p.mpu]?.cpu_s_per_gib, f2)} | ${rng(t[p.floor]?.cpu_s_per_gib, f2)} |`);
+      const md5 = p.floorMd5 ? t[p.floorMd5]?.mibps : undefined;
+      const up = t[p.mpu]?.upload_mibps;
+      P(`| ${p.concurrency} x ${p.partMiB} MiB | ${rng(t[p.floor]?.mibps)} | ${md5 ? rng(md5) : '–'} | ${rng(t[p.mpu]?.mibps)} | **${f2(r)}x** | ${md5 ? `${f2(ratio(t[p.mpu]?.mibps, md5))}x` : '–'} | ${up ? rng(up) : '–'} | ${up ? `${f2(ratio(up, t[p.floor]?.mibps))}x` : '–'} | ${rng(t[p.mpu]?.cpu_s_per_gib, f2)} | ${rng(t[p.floor]?.cpu_s_per_gib, f2)} |`);
     }
     P();
     const defRuns = lb.runs.filter((r) => r.label === 'mpu defaults');

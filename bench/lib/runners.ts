@@ -25,7 +25,7 @@ export const AWS = ['/usr/bin/aws', '/usr/local/bin/aws'].find((p) => existsSync
  */
 export type ToolSpec =
   | { tool: 'mpu'; chunk?: number; concurrency?: number }
-  | { tool: 'floor'; chunk: number; concurrency: number }
+  | { tool: 'floor' | 'floor-md5'; chunk: number; concurrency: number }
   | { tool: 'raw-mem' | 'raw-disk' }
   | { tool: 'lib-storage' | 'aws-cli'; chunk?: number; concurrency?: number };
 
@@ -68,6 +68,8 @@ export interface Run {
   trace?: ConcurrencyPoint[];
   /** mpu's own summary of its worker count (`concurrency` in its --json result), without the trace. */
   workers?: { mode?: string; initial?: number; final?: number; max?: number };
+  /** mpu: its phases (init, verify, upload, complete; ms), from its result. */
+  timings?: Record<string, number>;
 }
 
 interface MpuResult {
@@ -149,7 +151,7 @@ export function createRunners(work: string, s3: S3Conf, loopbackS3: string, drop
       const { m, r, trace } = await runMpu(file, t, { ...(spec.chunk ? { chunk: spec.chunk } : {}), ...(spec.concurrency ? { concurrency: spec.concurrency } : {}) });
       await drop(keyOfPath(r.file_path));
       const { trace: _t, ...workers } = r.concurrency ?? {};
-      return { ...base, ms: r.duration_ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: mibps(r.duration_ms), chunk: r.chunk_size, parts: r.parts_total, ...(trace.length ? { trace } : {}), ...(r.concurrency ? { workers } : {}) };
+      return { ...base, ms: r.duration_ms, wallMs: m.wallMs, cpuS: m.cpuS, maxRssBytes: m.maxRssBytes, mibps: mibps(r.duration_ms), chunk: r.chunk_size, parts: r.parts_total, timings: r.timings, ...(trace.length ? { trace } : {}), ...(r.concurrency ? { workers } : {}) };
     }
     if (spec.tool === 'aws-cli') {
       const info = await awsInfo();

@@ -20,9 +20,11 @@ export interface LoopbackConfig {
 
 export interface LoopbackResult {
   size: number;
-  pairs: { concurrency: number; partMiB: number; floor: string; mpu: string }[];
+  /** floorMd5: the floor hashing each part and sending Content-MD5, as mpu does. */
+  pairs: { concurrency: number; partMiB: number; floor: string; floorMd5: string; mpu: string }[];
   runs: Omit<Run, 'spec'>[];
-  summary: Record<string, { mibps: Summary; cpu_s_per_gib: Summary; max_rss_mib: Summary }>;
+  /** upload_mibps (mpu only): the size over its upload phase alone, without init and complete through the API. */
+  summary: Record<string, { mibps: Summary; cpu_s_per_gib: Summary; max_rss_mib: Summary; upload_mibps?: Summary }>;
   failures: string[];
 }
 
@@ -33,9 +35,10 @@ export async function runLoopback(o: { cfg: LoopbackConfig; file: string; runner
   for (const concurrency of cfg.concurrency) {
     for (const partMiB of cfg.partMiB) {
       const floor: ToolSpec = { tool: 'floor', concurrency, chunk: partMiB * MiB };
+      const floorMd5: ToolSpec = { tool: 'floor-md5', concurrency, chunk: partMiB * MiB };
       const mpu: ToolSpec = { tool: 'mpu', concurrency, chunk: partMiB * MiB };
-      specs.push(floor, mpu);
-      pairs.push({ concurrency, partMiB, floor: label(floor), mpu: label(mpu) });
+      specs.push(floor, floorMd5, mpu);
+      pairs.push({ concurrency, partMiB, floor: label(floor), floorMd5: label(floorMd5), mpu: label(mpu) });
     }
   }
   specs.push({ tool: 'mpu' }, { tool: 'lib-storage' });
@@ -60,10 +63,12 @@ export async function runLoopback(o: { cfg: LoopbackConfig; file: string; runner
   const summary: LoopbackResult['summary'] = {};
   for (const l of new Set(runs.map((r) => r.label))) {
     const rs = runs.filter((r) => r.label === l);
+    const uploads = rs.flatMap((r) => (r.timings?.upload_ms ? [cfg.size / MiB / (r.timings.upload_ms / 1000)] : []));
     summary[l] = {
       mibps: summarize(rs.map((r) => r.mibps)),
       cpu_s_per_gib: summarize(rs.map((r) => r.cpuS / (cfg.size / GiB))),
       max_rss_mib: summarize(rs.map((r) => r.maxRssBytes / MiB)),
+      ...(uploads.length === rs.length ? { upload_mibps: summarize(uploads) } : {}),
     };
   }
   return { size: cfg.size, pairs, runs: runs.map(({ spec: _spec, ...r }) => r), summary, failures };

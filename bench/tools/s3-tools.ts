@@ -7,9 +7,12 @@
  * - raw-disk: the same PUT streamed from the file
  * - floor:    the storage's multipart floor: Create, presigned part PUTs straight from memory at
  *             the same part size and concurrency (no hashing, no API), Complete
+ * - floor-md5: the floor with mpu's integrity: each part hashed (Node's MD5) just before its PUT,
+ *             sent with Content-MD5 for storage to verify; what integrity alone costs
  * - lib-storage: @aws-sdk/lib-storage Upload from a file stream; without chunk/concurrency in
  *             the job, the library's own defaults (partSize and queueSize left unset)
  */
+import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -17,7 +20,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Agent, request } from 'undici';
 
 export interface ToolJob {
-  tool: 'raw-mem' | 'raw-disk' | 'floor' | 'lib-storage';
+  tool: 'raw-mem' | 'raw-disk' | 'floor' | 'floor-md5' | 'lib-storage';
   file: string;
   key: string;
   /** Part size and parts in flight; required by floor, optional for lib-storage (its defaults). */
@@ -37,8 +40,8 @@ export function s3Client(s: ToolJob['s3']): S3Client {
   });
 }
 
-async function put(url: string, body: Buffer | NodeJS.ReadableStream, length: number, dispatcher: Agent): Promise<string> {
-  const res = await request(url, { method: 'PUT', body: body as Buffer, headers: { 'content-length': String(length) }, dispatcher });
+async function put(url: string, body: Buffer | NodeJS.ReadableStream, length: number, dispatcher: Agent, headers: Record<string, string> = {}): Promise<string> {
+  const res = await request(url, { method: 'PUT', body: body as Buffer, headers: { ...headers, 'content-length': String(length) }, dispatcher });
   const text = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`PUT: ${res.statusCode} ${text.slice(0, 200)}`);
   return String(res.headers.etag);
@@ -60,9 +63,10 @@ async function run(job: ToolJob): Promise<number> {
         await put(url, body ?? createReadStream(job.file, { highWaterMark: 1024 * 1024 }), size, dispatcher);
         return performance.now() - t;
       }
-      case 'floor': {
+      case 'floor':
+      case 'floor-md5': {
         const { chunk, concurrency } = job;
-        if (!chunk || !concurrency) throw new Error('floor: chunk and concurrency are required');
+        if (!chunk || !concurrency) throw new Error(`${job.tool}: chunk and concurrency are required`);
         const body = readFileSync(job.file);
         const t = performance.now();
         const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
@@ -74,7 +78,8 @@ async function run(job: ToolJob): Promise<number> {
             for (let n = next++; n <= total; n = next++) {
               const url = await getSignedUrl(s3, new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: n }), { expiresIn: 3600 });
               const part = body.subarray((n - 1) * chunk, Math.min(size, n * chunk));
-              etags[n - 1] = await put(url, part, part.length, dispatcher);
+              const headers: Record<string, string> = job.tool === 'floor-md5' ? { 'content-md5': createHash('md5').update(part).digest('base64') } : {};
+              etags[n - 1] = await put(url, part, part.length, dispatcher, headers);
             }
           }),
         );
