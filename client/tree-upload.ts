@@ -4,6 +4,7 @@
  * resumes an interrupted file from the per-file state); each file's outcome is reported as it
  * ends, and the run's bytes as one progress.
  */
+import { DEFAULTS } from '../contract/limits.js';
 import { countParts, defaultChunkSize } from '../contract/parts.js';
 import { WorkerBudget } from './budget.js';
 import { InterruptedError, toMpuError, type MpuError } from './errors.js';
@@ -45,7 +46,11 @@ export interface TreeRunOptions {
    * `maxConcurrency`: its slots); false: it uses all of them.
    */
   adaptive?: boolean;
-  /** Part buffer bytes, passed to each file (its own slots already keep it within the run's). */
+  /**
+   * Part buffer bytes of the run (adaptive default: DEFAULTS.maxMemory; fixed without it: a part
+   * per slot). Each file gets its slots' share, so its parts in flight and read ahead together
+   * stay within it.
+   */
   maxMemory?: number;
   chunkSize?: number;
   signal?: AbortSignal;
@@ -92,6 +97,7 @@ export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOption
   };
 
   const running = new Set<Promise<void>>();
+  const runMemory = o.maxMemory ?? (o.adaptive ? DEFAULTS.maxMemory : undefined);
   for (const file of files) {
     if (o.signal?.aborted) break;
     const done = file.journal?.completed(file.relativePath, file.size, file.mtimeMs);
@@ -112,7 +118,7 @@ export async function uploadTree(files: readonly TreeFileRef[], o: TreeRunOption
           file: file.path,
           filename: file.relativePath,
           ...(o.adaptive ? { concurrency: 'auto' as const, maxConcurrency: slots } : { concurrency: slots }),
-          ...(o.maxMemory !== undefined ? { maxMemory: o.maxMemory } : {}),
+          maxMemory: runMemory === undefined ? slots * chunk : Math.max(1, Math.floor((runMemory * slots) / o.budget)),
           ...(o.chunkSize !== undefined ? { chunkSize: o.chunkSize } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
           onEvent: (e) => o.onEvent?.(file, e),

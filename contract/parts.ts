@@ -49,10 +49,12 @@ export function minimumChunkSize(fileSize: number, floor: number = S3_LIMITS.min
 }
 
 /**
- * The chunk size of a file when the caller names none: the default, raised to the smallest whole
- * MiB that keeps the file within 10,000 parts (5 MiB up to 48.8 GiB, 525 MiB at S3's 5 TiB object
- * limit). The one rule: the server plans by it, the client hashes ahead by it.
+ * The chunk size of a file when the caller names none: `base` (5 MiB) below 128 MiB, 8 MiB from
+ * there (DEFAULTS.largeFileChunkSize), raised to the smallest whole MiB that keeps the file within
+ * 10,000 parts (8 MiB up to 78.1 GiB, 525 MiB at S3's 5 TiB object limit). The one rule: the
+ * server plans by it, the client sizes its buffers by it.
  */
 export function defaultChunkSize(fileSize: number, base: number = DEFAULTS.chunkSize): number {
-  return minimumChunkSize(fileSize, base);
+  const preferred = fileSize >= DEFAULTS.largeFileSize ? Math.max(base, DEFAULTS.largeFileChunkSize) : base;
+  return minimumChunkSize(fileSize, preferred);
 }

@@ -3,7 +3,7 @@
  * storage lacks), completion (complete, ETag check). It reads through a PartSource and sends
  * through a PartTransport, so it runs wherever those two can be implemented.
  *
- * Memory: one chunk-sized buffer per uploader, the hasher's 1 MiB scratch (resume), 16 bytes per part.
+ * Memory: one chunk-sized buffer per uploader and per part read ahead, the hasher's 1 MiB scratch (resume), 16 bytes per part.
  * An error never aborts the session server-side: whatever was stored can be resumed.
  */
 import { ProgressTracker } from '../progress.js';
@@ -108,6 +108,7 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
         fetchUrls: (parts) => deps.api.partUrls(session.id, parts),
         etags: stored.etags,
         concurrency: () => workers.limit,
+        readAhead: () => workers.readAhead,
         retry: { ...DEFAULT_RETRY, ...opts.retry },
         stallTimeoutMs: opts.stallTimeoutMs ?? 60_000,
         limiter: opts.rateLimit ? new RateLimiter(opts.rateLimit) : undefined,

@@ -1,9 +1,10 @@
 /**
- * The parts storage lacks, each read once and hashed once: a pool of uploaders takes jobs (a part
- * and an unbound presigned URL) from the URL supplier, reads the part into the slot's buffer,
- * hashes that buffer, sends it with Content-MD5 (send-part.ts: retried by cause until stored) and
- * records the MD5 for the object's ETag check. A source with lazy slices (a browser Blob) is
- * hashed by the Md5Port from the source and sent as its slice: no part bytes enter the page.
+ * The parts storage lacks, each read once and hashed once: jobs (a part and an unbound presigned
+ * URL) come from the URL supplier; each part is read into a buffer of its own and hashed ahead of
+ * need (read-ahead.ts), then a pool of uploaders sends it with Content-MD5 (send-part.ts: retried
+ * by cause until stored) and records the MD5 for the object's ETag check. A source with lazy
+ * slices (a browser Blob) is hashed by the Md5Port from the source and sent as its slice: no part
+ * bytes enter the page.
  */
 import { partOffset, partSize, type PartPlan } from '../../contract/parts.js';
 import { FileMismatchError, InterruptedError } from '../errors.js';
@@ -17,7 +18,8 @@ import type { PartUrl } from '../../contract/api.js';
 import type { PartDigests } from './digests.js';
 import type { Md5Port, PartSource, PartTransport } from './ports.js';
 import { reasonOf, sendPart, type ReadPart } from './send-part.js';
-import { SlotBuffers } from './slot-buffers.js';
+import { PartBuffers } from './part-buffers.js';
+import { ReadAhead } from './read-ahead.js';
 import type { Emit } from './types.js';
 
 export interface PipelineConfig {
@@ -33,6 +35,8 @@ export interface PipelineConfig {
   etags: Map<number, string>;
   /** Parts in flight now: read after every part and on `resize()` (engine/worker-count.ts). */
   concurrency: () => number;
+  /** Parts read and hashed ahead of the uploaders now (engine/worker-count.ts). */
+  readAhead: () => number;
   retry: RetryPolicy;
   stallTimeoutMs: number;
   limiter: RateLimiter | undefined;
@@ -46,13 +50,13 @@ export class Pipeline {
   /** Parts and bytes this run stored. */
   partsSent = 0;
   bytesSent = 0;
-  /** One part buffer per uploader slot; no bigger than the file (many small files would each hold a part size). */
-  private readonly buffers: SlotBuffers;
+  /** A buffer per part in flight or read ahead; no bigger than the file (many small files would each hold a part size). */
+  private readonly buffers: PartBuffers;
 
-  private pool: WorkerPool<PartJob> | undefined;
+  private pool: WorkerPool<ReadyPart> | undefined;
 
   constructor(private readonly c: PipelineConfig) {
-    this.buffers = new SlotBuffers(Math.max(1, Math.min(c.plan.chunkSize, c.plan.fileSize)));
+    this.buffers = new PartBuffers(Math.max(1, Math.min(c.plan.chunkSize, c.plan.fileSize)), () => c.concurrency() + c.readAhead());
   }
 
   /** Sends the parts `todo` (ascending), using init's unbound URLs where they apply. */
@@ -71,19 +75,17 @@ export class Pipeline {
     if (signal?.aborted) onStop();
     else signal?.addEventListener('abort', onStop, { once: true });
 
+    const ahead = new ReadAhead(() => this.prepare(supplier), this.c.readAhead);
     try {
-      // A slot retired when the count shrank gives its buffer back.
-      this.pool = new WorkerPool((): Promise<PartJob | undefined> => supplier.take(), (job, slot, failed) => this.send(supplier, job, slot, failed), {
-        limit: concurrency,
-        stop: stop.signal,
-        onRetire: (slot) => this.buffers.release(slot),
-      });
+      this.pool = new WorkerPool(() => ahead.take(), (part, _slot, failed) => this.send(supplier, part, failed), { limit: concurrency, stop: stop.signal });
       await this.pool.run();
     } finally {
       this.pool = undefined;
       supplier.close();
       signal?.removeEventListener('abort', onStop);
-      this.buffers.releaseAll();
+      // Parts read ahead but not sent (a stop or a failure): nothing recorded, buffers back once their reads ended.
+      for (const p of await ahead.leftovers()) if (p.buffer) this.buffers.give(p.buffer);
+      this.buffers.clear();
     }
     if (stop.signal.aborted) throw new InterruptedError(this.c.sessionId, todo.filter((n) => this.c.etags.has(n)).length);
   }
@@ -93,42 +95,71 @@ export class Pipeline {
     this.pool?.resize();
   }
 
-  /** One part: read and hash once, record the MD5, send until stored. */
-  private async send(supplier: UrlSupplier, job: PartJob, slot: number, signal: AbortSignal): Promise<void> {
-    const { plan, source, progress, emit } = this.c;
-    const n = job.partNumber;
-    const size = partSize(plan, n);
-    const offset = partOffset(plan, n);
+  /** The next job, its part read into a buffer of its own and hashed. */
+  private async prepare(supplier: UrlSupplier): Promise<ReadyPart | undefined> {
+    const job = await supplier.take();
+    if (!job) return undefined;
+    const { plan, source } = this.c;
+    const offset = partOffset(plan, job.partNumber);
+    const size = partSize(plan, job.partNumber);
+    const buffer = source.slice ? undefined : this.buffers.take();
     const read = async (): Promise<ReadPart> => {
-      if (source.slice) return { body: source.slice(offset, size), md5: await this.c.md5.ofRange(source, offset, size) };
-      const body = await source.read(offset, size, this.buffers.get(slot));
+      if (!buffer) return { body: source.slice!(offset, size), md5: await this.c.md5.ofRange(source, offset, size) };
+      const body = await source.read(offset, size, buffer);
       return { body, md5: await this.c.md5.ofBytes(body) };
     };
-    const started = performance.now();
-    const part = await read();
-    this.c.digests.record(n, part.md5);
-    const { etag, attempts } = await sendPart({
-      partNumber: n,
-      part,
-      grant: job,
-      renew: () => supplier.refresh(n),
-      reread: read,
-      changed: () => new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`),
-      expiryMarginMs: EXPIRY_MARGIN_MS,
-      transport: this.c.transport,
-      retry: this.c.retry,
-      stallTimeoutMs: this.c.stallTimeoutMs,
-      limiter: this.c.limiter,
-      signal,
-      onProgress: (bytes) => progress.update(n, bytes),
-      onRefresh: (reason) => emit({ type: 'refresh', part_number: n, reason }),
-      onRetry: (r) => emit({ type: 'retry', what: `PUT part ${n}`, part_number: n, attempt: r.attempt, delay_ms: r.delayMs, reason: reasonOf(r.error) }),
-    });
-    this.c.etags.set(n, etag);
-    supplier.stored(size);
-    progress.done(n, size);
-    this.partsSent++;
-    this.bytesSent += size;
-    emit({ type: 'part', part_number: n, size, etag: normalizeEtag(etag), attempts, ms: Math.round(performance.now() - started) });
+    try {
+      return { job, size, buffer, read, part: await read() };
+    } catch (err) {
+      if (buffer) this.buffers.give(buffer);
+      throw err;
+    }
   }
+
+  /** One part, read and hashed once: record the MD5, send until stored. */
+  private async send(supplier: UrlSupplier, ready: ReadyPart, signal: AbortSignal): Promise<void> {
+    const { source, progress, emit } = this.c;
+    const { job, size } = ready;
+    const n = job.partNumber;
+    const started = performance.now();
+    this.c.digests.record(n, ready.part.md5);
+    try {
+      const { etag, attempts } = await sendPart({
+        partNumber: n,
+        part: ready.part,
+        grant: job,
+        renew: () => supplier.refresh(n),
+        reread: ready.read,
+        changed: () => new FileMismatchError('file_changed', `${source.name} changed during the upload (part ${n}); not completing session ${this.c.sessionId}`),
+        expiryMarginMs: EXPIRY_MARGIN_MS,
+        transport: this.c.transport,
+        retry: this.c.retry,
+        stallTimeoutMs: this.c.stallTimeoutMs,
+        limiter: this.c.limiter,
+        signal,
+        onProgress: (bytes) => progress.update(n, bytes),
+        onRefresh: (reason) => emit({ type: 'refresh', part_number: n, reason }),
+        onRetry: (r) => emit({ type: 'retry', what: `PUT part ${n}`, part_number: n, attempt: r.attempt, delay_ms: r.delayMs, reason: reasonOf(r.error) }),
+      });
+      this.c.etags.set(n, etag);
+      supplier.stored(size);
+      progress.done(n, size);
+      this.partsSent++;
+      this.bytesSent += size;
+      emit({ type: 'part', part_number: n, size, etag: normalizeEtag(etag), attempts, ms: Math.round(performance.now() - started) });
+    } finally {
+      if (ready.buffer) this.buffers.give(ready.buffer);
+    }
+  }
+}
+
+/** A job whose part was read and hashed, ready to send. */
+interface ReadyPart {
+  job: PartJob;
+  size: number;
+  /** The part's buffer (undefined for a lazy slice), given back once the part was sent or failed. */
+  buffer: Uint8Array | undefined;
+  /** Reads and hashes the part again into the same buffer (storage disputed its MD5). */
+  read: () => Promise<ReadPart>;
+  part: ReadPart;
 }

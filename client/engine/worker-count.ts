@@ -51,8 +51,8 @@ export interface WorkerCountOptions {
   /** Upper bound for 'auto' (default DEFAULTS.maxConcurrency). */
   maxConcurrency?: number;
   /**
-   * Bytes of part buffers. Bounds 'auto' (default DEFAULTS.maxMemory); a fixed count only when
-   * given, so `concurrency: N` alone means N buffers.
+   * Bytes of part buffers, in flight and read ahead. Bounds 'auto' (default DEFAULTS.maxMemory);
+   * a fixed count only when given, so `concurrency: N` alone means N buffers plus the read-ahead.
    */
   maxMemory?: number;
   partSize: number;
@@ -73,6 +73,8 @@ export class WorkerCount {
   private readonly fixed: number;
   private readonly initial: number;
   private readonly clock: () => number;
+  /** Part buffers the memory budget holds (Infinity: unbounded, or no buffers at all). */
+  private readonly buffers: number;
 
   constructor(private readonly o: WorkerCountOptions) {
     this.clock = o.clock ?? (() => performance.now());
@@ -81,15 +83,18 @@ export class WorkerCount {
     const memory = o.buffered ? buffersWithin(maxMemory ?? DEFAULTS.maxMemory, o.partSize) : Infinity;
     const parts = Math.max(1, o.parts);
     if (setting === 'auto') {
+      this.buffers = memory;
       const cap = checkConcurrency(o.maxConcurrency ?? DEFAULTS.maxConcurrency, 'maxConcurrency') as number;
-      const max = Math.min(cap, memory, parts);
+      // The read-ahead's buffers come out of the same budget.
+      const max = Math.min(cap, Math.max(1, memory - DEFAULTS.readAhead), parts);
       this.mode = 'auto';
       this.controller = new ConcurrencyController({ initial: Math.min(DEFAULTS.initialConcurrency, max), max, partSize: o.partSize }, this.clock());
       this.controller.setRemaining(parts);
       this.fixed = 0;
     } else {
       this.mode = 'fixed';
-      this.fixed = Math.min(setting, maxMemory === undefined ? Infinity : memory, parts);
+      this.buffers = maxMemory === undefined ? Infinity : memory;
+      this.fixed = Math.min(setting, this.buffers, parts);
     }
     this.initial = this.limit;
     this.trace.push({ t_ms: this.since(), n: this.initial });
@@ -97,6 +102,11 @@ export class WorkerCount {
 
   get limit(): number {
     return this.controller ? this.controller.limit : this.fixed;
+  }
+
+  /** Parts to read ahead of the uploaders now: DEFAULTS.readAhead, less what the budget cannot hold beside the count. */
+  get readAhead(): number {
+    return Math.max(0, Math.min(DEFAULTS.readAhead, this.buffers - this.limit));
   }
 
   /** Bytes accepted so far, in flight included. */

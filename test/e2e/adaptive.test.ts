@@ -40,25 +40,27 @@ describeLocalCloud('adaptive concurrency through a shaped link', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
-  test('defaults: starts at 16, grows while it pays, stays within --max-memory; the object is the file', async () => {
-    const size = 200 * MiB;
+  test('defaults: starts at 32, grows while it pays, stays within --max-memory; the object is the file', async () => {
+    // 48 parts of 5 MiB (more than the start, so growth can show; a file this size would get 8 MiB
+    // parts by default, fewer than the start).
+    const size = 240 * MiB;
     const file = join(work, 'adaptive.bin');
     writeFileSync(file, randomBytes(size));
     const t = priv.target;
-    // 120 MiB of 5 MiB part buffers: at most 24 parts in flight.
-    const run = mpu(['upload', file, '--api', t.apiUrl, ...(t.token ? ['--token', t.token] : []), '--json', '-v', '--no-progress', '--no-state', '--max-memory', '120MiB']);
+    // 200 MiB of 5 MiB part buffers: 40, two of them for the read-ahead, so at most 38 parts in flight.
+    const run = mpu(['upload', file, '--api', t.apiUrl, ...(t.token ? ['--token', t.token] : []), '--json', '-v', '--no-progress', '--no-state', '--chunk-size', '5MiB', '--max-memory', '200MiB']);
     const code = await finish(run, 150_000);
     if (code !== 0) throw new Error(`mpu exited ${code}:\n${run.stderr.slice(-4000)}`);
     const r = lastJson(run.stdout);
     expect(r).toMatchObject({ ok: true, size, chunk_size: 5 * MiB });
-    expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 16 });
+    expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 32 });
     const trace = r.concurrency.trace as { t_ms: number; n: number }[];
-    // 16 connections of 2 MiB/s do not fill this link: slow start doubled (capped by the budget).
-    expect(r.concurrency.max).toBe(24);
-    expect(trace.every((p) => p.n >= 1 && p.n <= 24)).toBe(true);
+    // 32 connections of 2 MiB/s do not fill this link: slow start doubled (capped by the budget).
+    expect(r.concurrency.max).toBe(38);
+    expect(trace.every((p) => p.n >= 1 && p.n <= 38)).toBe(true);
     expect(trace.every((p, i) => i === 0 || p.t_ms >= trace[i - 1]!.t_ms)).toBe(true);
     // -v tells each change with its reason.
-    expect(run.stderr).toMatch(/parts in flight 16 -> 24 \(slow-start, [\d.]+ MiB\/s\)/);
+    expect(run.stderr).toMatch(/parts in flight 32 -> 38 \(slow-start, [\d.]+ MiB\/s\)/);
     const { bucket, key } = parseFilePath(r.file_path);
     expect(await sha256Object(s3, bucket, key)).toBe(await sha256File(file));
   });

@@ -73,7 +73,7 @@ test('no chunk size: init carries none, and the session is planned at the smalle
   expect(err).toBeInstanceOf(InterruptedError);
   expect(inits).toHaveLength(1);
   expect(inits[0]).not.toHaveProperty('chunk_size');
-  expect(events[0]).toMatchObject({ type: 'session', file_size: SIZE, chunk_size: 7 * MiB, total_parts: 8778 });
+  expect(events[0]).toMatchObject({ type: 'session', file_size: SIZE, chunk_size: 8 * MiB, total_parts: 7680 });
 });
 
 test('a chunk size too small for 10,000 parts is refused before init, naming the size that fits', async () => {

@@ -224,9 +224,9 @@ test("auto (the default): a PUT retried for 503 SlowDown cuts the parts in fligh
   const events: UploadEvent[] = [];
   const r = await run(cloud, src, { concurrency: undefined }, events);
   expect(r).toMatchObject({ parts_sent: 40, etag: etagOf(src.data) });
-  expect(events.filter((e) => e.type === 'concurrency')).toContainEqual(expect.objectContaining({ from: 16, to: 12, reason: 'backoff' }));
-  expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 16 });
-  expect(r.concurrency!.trace.map((p) => p.n)).toContain(12);
+  expect(events.filter((e) => e.type === 'concurrency')).toContainEqual(expect.objectContaining({ from: 32, to: 24, reason: 'backoff' }));
+  expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 32 });
+  expect(r.concurrency!.trace.map((p) => p.n)).toContain(24);
 });
 
 test('a fixed count stays as asked: one trace entry, no concurrency events', async () => {

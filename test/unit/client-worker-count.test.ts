@@ -4,12 +4,18 @@ import { buffersWithin, checkConcurrency, connectionsFor, streamConcurrency, Wor
 
 const base = { partSize: 5 * MiB, buffered: true, parts: 1000, startedAt: 0 };
 
-test("'auto' is the default: starts at 16, bounded by 64, the memory budget and the parts to send", () => {
-  expect(new WorkerCount({ ...base, clock: () => 0 }).summary()).toMatchObject({ mode: 'auto', initial: 16, final: 16, trace: [{ t_ms: 0, n: 16 }] });
+test("'auto' is the default: starts at 32, bounded by 64, the memory budget and the parts to send", () => {
+  expect(new WorkerCount({ ...base, clock: () => 0 }).summary()).toMatchObject({ mode: 'auto', initial: 32, final: 32, trace: [{ t_ms: 0, n: 32 }] });
   expect(new WorkerCount({ ...base, parts: 2, clock: () => 0 }).limit).toBe(2);
-  expect(new WorkerCount({ ...base, maxMemory: 12 * MiB, clock: () => 0 }).limit).toBe(2);
+  // 20 MiB holds 4 buffers of 5 MiB: two for the read-ahead, two for parts in flight.
+  const small = new WorkerCount({ ...base, maxMemory: 20 * MiB, clock: () => 0 });
+  expect([small.limit, small.readAhead]).toEqual([2, 2]);
+  // Room for one buffer only: one part in flight, nothing read ahead.
+  const one = new WorkerCount({ ...base, maxMemory: 5 * MiB, clock: () => 0 });
+  expect([one.limit, one.readAhead]).toEqual([1, 0]);
+  expect(new WorkerCount({ ...base, clock: () => 0 }).readAhead).toBe(2);
   // Lazy slices (a browser Blob) hold no buffers: no memory bound.
-  expect(new WorkerCount({ ...base, buffered: false, maxMemory: 1, clock: () => 0 }).limit).toBe(16);
+  expect(new WorkerCount({ ...base, buffered: false, maxMemory: 1, clock: () => 0 }).limit).toBe(32);
 });
 
 test('a fixed count is what was asked, capped by maxMemory only when given, and never changes', () => {
@@ -20,28 +26,34 @@ test('a fixed count is what was asked, capped by maxMemory only when given, and 
   fixed.trouble();
   expect(fixed.limit).toBe(16);
   expect(fixed.summary()).toMatchObject({ mode: 'fixed', initial: 16, final: 16, max: 16 });
-  expect(new WorkerCount({ ...base, concurrency: 16, partSize: 100 * MiB, maxMemory: 300 * MiB, clock: () => 0 }).limit).toBe(3);
+  expect(fixed.readAhead).toBe(2);
+  // A budget given caps the count first; the read-ahead takes only what is left of it.
+  const capped = new WorkerCount({ ...base, concurrency: 16, partSize: 100 * MiB, maxMemory: 300 * MiB, clock: () => 0 });
+  expect([capped.limit, capped.readAhead]).toEqual([3, 0]);
+  const roomy = new WorkerCount({ ...base, concurrency: 2, partSize: 100 * MiB, maxMemory: 300 * MiB, clock: () => 0 });
+  expect([roomy.limit, roomy.readAhead]).toEqual([2, 1]);
 });
 
 test('changes are reported with their time since the upload started, and traced', () => {
   let t = 1000;
   const changes: WorkerCountChange[] = [];
-  const wc = new WorkerCount({ ...base, maxConcurrency: 32, startedAt: 400, clock: () => t, onChange: (c) => changes.push(c) });
-  // Each part of 5 MiB takes 312 ms whatever the count (16 MiB/s per connection): slow start doubles.
+  const wc = new WorkerCount({ ...base, startedAt: 400, clock: () => t, onChange: (c) => changes.push(c) });
+  // Each part of 5 MiB takes 312 ms whatever the count (16 MiB/s per connection): slow start doubles,
+  // up to what the 256 MiB budget holds beside the read-ahead (51 - 2 buffers).
   let bytes = 0;
   for (t = 1312; t < 4000; t += 312 / wc.limit) {
     bytes += 5 * MiB;
     wc.partDone(bytes, { bytes: 5 * MiB, ms: 312 });
   }
-  expect(changes[0]).toMatchObject({ from: 16, to: 32, reason: 'slow-start' });
-  // At most 16 connections x 16 MiB/s; no more than the bytes stored since the start (no in-flight
+  expect(changes[0]).toMatchObject({ from: 32, to: 49, reason: 'slow-start' });
+  // At most 32 connections x 16 MiB/s; no more than the bytes stored since the start (no in-flight
   // progress is reported here).
-  expect(changes[0]!.mibps).toBeGreaterThan(40);
-  expect(changes[0]!.mibps).toBeLessThanOrEqual(256.01);
+  expect(changes[0]!.mibps).toBeGreaterThan(80);
+  expect(changes[0]!.mibps).toBeLessThanOrEqual(512.01);
   expect(changes[0]!.t_ms).toBeGreaterThan(900);
   expect(wc.summary().trace.slice(0, 2)).toEqual([
-    { t_ms: 600, n: 16 },
-    { t_ms: changes[0]!.t_ms, n: 32 },
+    { t_ms: 600, n: 32 },
+    { t_ms: changes[0]!.t_ms, n: 49 },
   ]);
   const before = wc.limit;
   wc.trouble();

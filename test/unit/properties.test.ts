@@ -1,6 +1,6 @@
 /** Property-based tests (fast-check) for part maths and request validation. */
 import fc from 'fast-check';
-import { GiB, MiB, S3_LIMITS } from '../../contract/limits.js';
+import { DEFAULTS, GiB, MiB, S3_LIMITS } from '../../contract/limits.js';
 import { countParts, defaultChunkSize, minimumChunkSize, partOffset, partSize, planParts } from '../../contract/parts.js';
 import { checkFilename } from '../../lambdas/core/filename.js';
 import { checkInit } from '../../lambdas/core/validation.js';
@@ -41,8 +41,8 @@ test('minimumChunkSize always fits S3: at least 5 MiB, at most 10,000 parts', ()
 });
 
 test('the default plan of any size up to 5 TiB fits S3: <= 10,000 parts, >= 5 MiB, whole MiB, and minimal', () => {
-  // Near the 10,000 x 5 MiB boundary as well as across the whole range.
-  const size = fc.oneof(fc.integer({ min: 0, max: S3_LIMITS.maxObjectSize }), fc.integer({ min: 40 * GiB, max: 60 * GiB }));
+  // Near the 128 MiB step and the 10,000 x 8 MiB boundary as well as across the whole range.
+  const size = fc.oneof(fc.integer({ min: 0, max: S3_LIMITS.maxObjectSize }), fc.integer({ min: 100 * MiB, max: 160 * MiB }), fc.integer({ min: 70 * GiB, max: 90 * GiB }));
   fc.assert(
     fc.property(size, (fileSize) => {
       const chunk = defaultChunkSize(fileSize);
@@ -50,8 +50,10 @@ test('the default plan of any size up to 5 TiB fits S3: <= 10,000 parts, >= 5 Mi
       expect(chunk).toBeGreaterThanOrEqual(S3_LIMITS.minPartSize);
       expect(chunk).toBeLessThanOrEqual(S3_LIMITS.maxPartSize);
       expect(chunk % MiB).toBe(0);
-      // Minimal: the default itself, or one MiB less would need more than 10,000 parts.
-      if (chunk > 5 * MiB) expect(countParts(fileSize, chunk - MiB)).toBeGreaterThan(S3_LIMITS.maxParts);
+      // Minimal: the preferred size (5 MiB, 8 MiB from 128 MiB), or one MiB less would need more than 10,000 parts.
+      const preferred = fileSize >= DEFAULTS.largeFileSize ? DEFAULTS.largeFileChunkSize : DEFAULTS.chunkSize;
+      if (chunk > preferred) expect(countParts(fileSize, chunk - MiB)).toBeGreaterThan(S3_LIMITS.maxParts);
+      else expect(chunk).toBe(preferred);
       // The server plans an init without chunk_size by this same rule.
       expect(checkInit({ filename: 'a.bin', file_size: fileSize }, limits).plan!.chunkSize).toBe(chunk);
     }),

@@ -16,12 +16,15 @@ function refusal(body: Record<string, unknown>, l: typeof limits = limits): ApiE
   throw new Error('expected a refusal');
 }
 
-describe('no chunk_size: the default, raised to the smallest whole MiB that fits 10,000 parts', () => {
+describe('no chunk_size: 5 MiB, 8 MiB from 128 MiB, raised to the smallest whole MiB that fits 10,000 parts', () => {
   test.each([
     ['1 byte', 1, 5 * MiB, 1],
-    ['exactly 10,000 x 5 MiB', 10_000 * 5 * MiB, 5 * MiB, 10_000],
-    ['one byte more', 10_000 * 5 * MiB + 1, 6 * MiB, 8334],
-    ['60 GiB', 60 * GiB, 7 * MiB, 8778],
+    ['one byte under 128 MiB', 128 * MiB - 1, 5 * MiB, 26],
+    ['128 MiB', 128 * MiB, 8 * MiB, 16],
+    ['10,000 x 5 MiB', 10_000 * 5 * MiB, 8 * MiB, 6250],
+    ['exactly 10,000 x 8 MiB', 10_000 * 8 * MiB, 8 * MiB, 10_000],
+    ['one byte more', 10_000 * 8 * MiB + 1, 9 * MiB, 8889],
+    ['60 GiB', 60 * GiB, 8 * MiB, 7680],
     ['100 GiB', 100 * GiB, 11 * MiB, 9310],
     ['5 TiB (the S3 object limit)', 5 * TiB, 525 * MiB, 9987],
   ])('%s', (_name, fileSize, chunkSize, totalParts) => {
