@@ -259,11 +259,11 @@ export function writeReport(resultsFile: string): void {
     P();
     P(metaLine(mem.meta));
     P();
-    P(`Peak RSS of the \`mpu upload\` process (GNU time) at a fixed concurrency and part size, so the bound is defined: 100 MiB + concurrency x part size. The CLI alone (\`mpu --help\`) peaks at ${f1(mem.baseline_rss_bytes / MiB)} MiB. The default (adaptive) runs' peak RSS is in section 2.`);
+    P(`Peak RSS of the \`mpu upload\` process (GNU time) at a fixed concurrency and part size, so the bound is defined: 100 MiB + (concurrency + the ${DEFAULTS.readAhead} parts read ahead) x part size. The CLI alone (\`mpu --help\`) peaks at ${f1(mem.baseline_rss_bytes / MiB)} MiB. The default (adaptive) runs' peak RSS is in section 2.`);
     P();
     P('| file | concurrency | part | peak RSS MiB | bound MiB | MiB/s |');
     P('| --- | --- | --- | --- | --- | --- |');
-    const bound = (c: number, ch: number) => 100 + (c * ch) / MiB;
+    const bound = (c: number, ch: number) => 100 + ((c + DEFAULTS.readAhead) * ch) / MiB;
     for (const r of [...mem.by_size, ...mem.by_concurrency]) P(`| ${sz(r.size)} | ${r.concurrency} | ${sz(r.chunk)} | ${f1(r.maxRssBytes / MiB)} | ${f1(bound(r.concurrency, r.chunk))} | ${f1(r.mibps)} |`);
     P();
     P(chart('rss-by-concurrency.svg', lineChart({ title: `mpu peak RSS by concurrency (${sz(mem.by_concurrency[0]?.size ?? 0)}, ${sz(mem.by_concurrency[0]?.chunk ?? 0)} parts)`, yLabel: 'MiB', xLabel: 'concurrency', xs: mem.by_concurrency.map((r) => r.concurrency), series: [{ name: 'peak RSS', points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(r.maxRssBytes / MiB) })) }, { name: 'bound', dashed: true, points: mem.by_concurrency.map((r) => ({ x: r.concurrency, y: one(bound(r.concurrency, r.chunk)) })) }] })));
