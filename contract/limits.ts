@@ -21,9 +21,10 @@ export const DEFAULTS = {
   chunkSize: 5 * MiB,
   /**
    * Part size of files from `largeFileSize` up. Measured through the shaping proxy (192 MiB,
-   * 32 in flight): 8 MiB parts beat 5 MiB by 24 % at 100 ms RTT / 4 MiB/s per connection and by
-   * 18 % at 200 ms, where each part pays a round trip on top of its bytes; on narrow links and on
-   * loopback they lose nothing. Resume re-sends at most one part per uploader either way.
+   * 32 in flight): 8 MiB parts beat 5 MiB by 24-25 % at 100 ms RTT / 4 MiB/s per connection and
+   * by 15-18 % at 200 ms, where each part pays a round trip on top of its bytes; on narrow links
+   * they lose nothing, on a near, fast one (20 ms, 64 MiB/s per connection) about 5 %
+   * (docs/benchmarks.md). Resume re-sends at most one part per uploader either way.
    */
   largeFileChunkSize: 8 * MiB,
   /** Files this large get `largeFileChunkSize` parts (16 parts or more). */
@@ -34,8 +35,9 @@ export const DEFAULTS = {
    * Where adaptive concurrency starts (within the memory budget and the parts to send). Measured
    * through the shaping proxy (192 MiB, 100 ms RTT, 4 MiB/s per connection): from 16 the defaults
    * reached 0.58-0.84x of the best fixed setting (a whole round of parts at 16 before the count could
-   * grow), from 32 0.99x; on narrow links more parts in flight only queue (same goodput). A slow
-   * link is cut back after 5 s (concurrency.ts).
+   * grow), from 32 1.00x; on narrow links more parts in flight only queue (same goodput), on a
+   * near, fast link (20 ms) the extra connections cost about 7 %. A slow link is cut back after
+   * 5 s (concurrency.ts).
    */
   initialConcurrency: 32,
   /** Most parts in flight, adaptive or fixed. */
