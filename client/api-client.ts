@@ -18,7 +18,7 @@ export class ApiClient extends ApiCore {
       ...opts,
       send: async (url, r) => {
         const res = await send(opts.pool, url, r);
-        return { status: res.status, header: (name) => header(res.headers, name), text: () => res.text() };
+        return { status: res.status, waitMs: res.waitMs, header: (name) => header(res.headers, name), text: () => res.text() };
       },
     });
   }

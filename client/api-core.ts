@@ -16,6 +16,7 @@ import type {
   StatusResponse,
 } from '../contract/api.js';
 import { ROUTES, routePath, type RouteId } from '../contract/routes.js';
+import { SERVER_TIMING_HEADER, serverDurationMs } from '../contract/server-timing.js';
 import { ApiRequestError, MpuError, StallError } from './errors.js';
 import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryNotice, type RetryPolicy } from './retry.js';
 
@@ -23,7 +24,13 @@ import { DEFAULT_RETRY, parseRetryAfter, withRetry, type RetryNotice, type Retry
 export type ApiSend = (
   url: string,
   r: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
-) => Promise<{ status: number; header(name: string): string | undefined; text(): Promise<string> }>;
+) => Promise<{
+  status: number;
+  header(name: string): string | undefined;
+  text(): Promise<string>;
+  /** From the request sent to the response's headers, where the transport can tell (http.ts). */
+  waitMs?: number;
+}>;
 
 export interface ApiCoreOptions {
   /** Base URL of the HTTP API, possibly with a stage path (`https://id.execute-api.../prod`). */
@@ -41,6 +48,15 @@ export interface ApiCoreOptions {
 export class ApiCore {
   readonly baseUrl: string;
   private readonly opts: ApiCoreOptions;
+  private rtt: number | undefined;
+
+  /**
+   * The network's round trip to the API (ms): the shortest wait for a response less the API's
+   * own time (its Server-Timing header); undefined until an answer carried both.
+   */
+  get networkRttMs(): number | undefined {
+    return this.rtt;
+  }
 
   constructor(opts: ApiCoreOptions) {
     this.opts = opts;
@@ -97,6 +113,7 @@ export class ApiCore {
     }
     try {
       const res = await this.opts.send(this.baseUrl + path, { method, headers, body: payload, signal: combined });
+      this.noteRoundTrip(res.waitMs, serverDurationMs(res.header(SERVER_TIMING_HEADER)));
       const text = await res.text();
       const json = parseJson(text);
       if (res.status >= 200 && res.status < 300) {
@@ -118,6 +135,18 @@ export class ApiCore {
       clearTimeout(t);
     }
   }
+
+  /** The minimum filters out answers delayed by a busy server or a cold start. */
+  private noteRoundTrip(waitMs: number | undefined, serverMs: number | undefined): void {
+    const net = networkPart(waitMs, serverMs);
+    if (net !== undefined) this.rtt = this.rtt === undefined ? net : Math.min(this.rtt, net);
+  }
+}
+
+/** The network's share of a wait for a response: what the server did not spend. */
+export function networkPart(waitMs: number | undefined, serverMs: number | undefined): number | undefined {
+  if (waitMs === undefined || serverMs === undefined) return undefined;
+  return Math.max(0, waitMs - serverMs);
 }
 
 function parseJson(text: string): unknown {

@@ -67,6 +67,11 @@ export interface HttpRequest {
 
 export interface HttpResponse {
   status: number;
+  /**
+   * From the request's last byte handed to the connection to the response's headers: the
+   * round trip and the server's time, without connecting (a new socket) or queueing for one.
+   */
+  waitMs: number;
   headers: http.IncomingHttpHeaders;
   /** The whole body as text (rejects if the connection fails meanwhile). */
   text(): Promise<string>;
@@ -86,6 +91,7 @@ export function send(pool: HttpPool, url: string, r: HttpRequest): Promise<HttpR
   const started = performance.now();
   let status: number | 'error' = 'error';
   const done = () => pool.onExchange?.({ method: r.method, url, status, ms: performance.now() - started });
+  let sentAt: number | undefined;
   return new Promise<HttpResponse>((resolve, reject) => {
     const fail = (err: unknown) => {
       if (status === 'error') done();
@@ -93,8 +99,9 @@ export function send(pool: HttpPool, url: string, r: HttpRequest): Promise<HttpR
     };
     const req = (secure ? https : http).request(u, { method: r.method, headers: r.headers, agent: secure ? pool.https : pool.http, signal: r.signal }, (res) => {
       status = res.statusCode ?? 0;
-      resolve(wrap(res, r.signal, done));
+      resolve(wrap(res, r.signal, done, performance.now() - (sentAt ?? started)));
     });
+    req.on('finish', () => (sentAt = performance.now()));
     req.on('error', fail);
     if (r.slices) void writeSlices(req, r.slices).catch((err: unknown) => req.destroy(err as Error));
     else req.end(r.body);
@@ -120,7 +127,7 @@ async function writeSlices(req: http.ClientRequest, slices: AsyncIterable<Uint8A
   if (!req.destroyed) req.end();
 }
 
-function wrap(res: http.IncomingMessage, signal: AbortSignal | undefined, done: () => void): HttpResponse {
+function wrap(res: http.IncomingMessage, signal: AbortSignal | undefined, done: () => void, waitMs: number): HttpResponse {
   const read = async (keep: boolean) => {
     const chunks: Buffer[] = [];
     try {
@@ -134,6 +141,7 @@ function wrap(res: http.IncomingMessage, signal: AbortSignal | undefined, done: 
   };
   return {
     status: res.statusCode ?? 0,
+    waitMs,
     headers: res.headers,
     text: () => read(true),
     dump: async () => void (await read(false)),

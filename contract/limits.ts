@@ -32,14 +32,17 @@ export const DEFAULTS = {
   /** Parts in flight: adapted to the link unless fixed (engine/concurrency.ts). */
   concurrency: 'auto',
   /**
-   * Where adaptive concurrency starts (within the memory budget and the parts to send). Measured
-   * through the shaping proxy (192 MiB, 100 ms RTT, 4 MiB/s per connection): from 16 the defaults
-   * reached 0.58-0.84x of the best fixed setting (a whole round of parts at 16 before the count could
-   * grow), from 32 1.00x; on narrow links more parts in flight only queue (same goodput), on a
-   * near, fast link (20 ms) the extra connections cost about 7 %. A slow link is cut back after
-   * 5 s (concurrency.ts).
+   * Where adaptive concurrency starts when the round trip to the API is unknown, and the most it
+   * starts at (client/engine/start-count.ts picks from the RTT). Measured through the shaping
+   * proxy (192 MiB, 100 ms RTT, 4 MiB/s per connection): from 16 the defaults reached 0.58-0.84x
+   * of the best fixed setting (a whole round of parts at 16 before the count could grow), from 32
+   * 1.00x; on narrow links more parts in flight only queue (same goodput), on a near, fast link
+   * (20 ms) 24 connections cost about 11 % against 4-8. A slow link is cut back after 5 s
+   * (concurrency.ts).
    */
   initialConcurrency: 32,
+  /** The least adaptive concurrency starts at: a near link (round trip under 32 ms). */
+  minInitialConcurrency: 8,
   /** Most parts in flight, adaptive or fixed. */
   maxConcurrency: 64,
   /** Client memory for part buffers: parts in flight plus parts read ahead never exceed maxMemory / part size. */

@@ -83,6 +83,7 @@ export async function uploadSource(source: PartSource, opts: EngineOptions, deps
         ...(opts.maxConcurrency !== undefined ? { maxConcurrency: opts.maxConcurrency } : {}),
         ...(opts.maxMemory !== undefined ? { maxMemory: opts.maxMemory } : {}),
         partSize: plan.chunkSize,
+        ...(deps.api.networkRttMs !== undefined ? { rttMs: deps.api.networkRttMs } : {}),
         // Lazy slices (a browser Blob) are sent as they are: no part buffers.
         buffered: source.slice === undefined,
         parts: missing.length,

@@ -101,6 +101,8 @@ export interface UploadApi {
   partUrls(sessionId: string, parts: PartUrlRequest['parts']): Promise<PartUrlResponse>;
   status(sessionId: string): Promise<StatusResponse>;
   complete(sessionId: string, parts?: CompleteRequest['parts']): Promise<CompleteResponse>;
+  /** The network's round trip to the API (ms) once known (ApiCore); sets where 'auto' concurrency starts. */
+  readonly networkRttMs?: number | undefined;
 }
 
 export type Emit = (event: UploadEvent) => void;

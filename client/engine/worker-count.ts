@@ -6,6 +6,7 @@
 import { DEFAULTS, MiB } from '../../contract/limits.js';
 import { UsageError } from '../errors.js';
 import { ConcurrencyController, type ChangeReason } from './concurrency.js';
+import { startingConcurrency } from './start-count.js';
 
 export type ConcurrencySetting = number | 'auto';
 
@@ -24,6 +25,8 @@ export interface ConcurrencySummary {
   initial: number;
   final: number;
   max: number;
+  /** The network's round trip to the API that set the start ('auto'), when the API reported its own time. */
+  rtt_ms?: number;
   /** The count over time (t_ms since the upload started); its first entry is the start. */
   trace: { t_ms: number; n: number }[];
 }
@@ -56,6 +59,8 @@ export interface WorkerCountOptions {
    */
   maxMemory?: number;
   partSize: number;
+  /** The network's round trip to the API (ms), if known: where 'auto' starts (start-count.ts). */
+  rttMs?: number;
   /** false when parts are sent as lazy slices (a browser Blob): no buffers, no memory bound. */
   buffered: boolean;
   /** Parts this run sends. */
@@ -88,7 +93,7 @@ export class WorkerCount {
       // The read-ahead's buffers come out of the same budget.
       const max = Math.min(cap, Math.max(1, memory - DEFAULTS.readAhead), parts);
       this.mode = 'auto';
-      this.controller = new ConcurrencyController({ initial: Math.min(DEFAULTS.initialConcurrency, max), max, partSize: o.partSize }, this.clock());
+      this.controller = new ConcurrencyController({ initial: Math.min(startingConcurrency(o.rttMs), max), max, partSize: o.partSize }, this.clock());
       this.controller.setRemaining(parts);
       this.fixed = 0;
     } else {
@@ -125,7 +130,8 @@ export class WorkerCount {
   }
 
   summary(): ConcurrencySummary {
-    return { mode: this.mode, initial: this.initial, final: this.limit, max: Math.max(...this.trace.map((p) => p.n)), trace: this.trace };
+    const rtt = this.controller && this.o.rttMs !== undefined ? { rtt_ms: Math.round(this.o.rttMs * 10) / 10 } : {};
+    return { mode: this.mode, initial: this.initial, final: this.limit, max: Math.max(...this.trace.map((p) => p.n)), ...rtt, trace: this.trace };
   }
 
   private since(): number {

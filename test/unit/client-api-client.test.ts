@@ -66,3 +66,27 @@ test("a 401 names its cause: no token sent, or a sent token refused with the aut
     await server.close();
   }
 });
+
+test("the network's round trip: the shortest wait for an answer less the API's Server-Timing, none without that header", async () => {
+  // 60 ms of "server time" reported, 80 ms waited: 20 ms of network (here a delay the header does not claim).
+  const { client, close } = await api((_req, n) => ({
+    ...json(200, { session_id: 'S'.repeat(22) }),
+    delayMs: n === 1 ? 200 : 80,
+    headers: { 'content-type': 'application/json', 'server-timing': n === 3 ? 'db;dur=5' : 'cache;desc="hit", app;dur=60' },
+  }));
+  try {
+    expect(client.networkRttMs).toBeUndefined();
+    await client.status('S'.repeat(22));
+    // The first answer came after 200 ms with 60 claimed: 140 ms, an upper bound.
+    expect(client.networkRttMs).toBeGreaterThanOrEqual(139);
+    await client.status('S'.repeat(22));
+    expect(client.networkRttMs).toBeGreaterThanOrEqual(19);
+    expect(client.networkRttMs).toBeLessThan(120);
+    const second = client.networkRttMs;
+    // No `app` metric (another server, a proxy's header): nothing learned, the minimum stays.
+    await client.status('S'.repeat(22));
+    expect(client.networkRttMs).toBe(second);
+  } finally {
+    await close();
+  }
+});

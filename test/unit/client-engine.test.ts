@@ -229,6 +229,15 @@ test("auto (the default): a PUT retried for 503 SlowDown cuts the parts in fligh
   expect(r.concurrency!.trace.map((p) => p.n)).toContain(24);
 });
 
+test("auto starts from the API's round trip as the session was opened: 8 parts in flight at 20 ms", async () => {
+  const cloud = new FakeCloud();
+  const src = new MemorySource(randomBytes(40 * CHUNK));
+  const r = await uploadSource(src, { chunkSize: CHUNK, retry: { baseDelayMs: 1, maxDelayMs: 2 } }, { api: { ...cloud.api, networkRttMs: 20 }, transport: cloud.transport, md5: new NodeMd5() });
+  expect(r).toMatchObject({ parts_sent: 40, etag: etagOf(src.data) });
+  expect(r.concurrency).toMatchObject({ mode: 'auto', initial: 8, rtt_ms: 20 });
+  expect(r.concurrency!.trace[0]!.n).toBe(8);
+});
+
 test('a fixed count stays as asked: one trace entry, no concurrency events', async () => {
   const cloud = new FakeCloud();
   const src = new MemorySource(randomBytes(10 * CHUNK));

@@ -1,5 +1,6 @@
 import { MiB } from '../../contract/limits.js';
 import { UsageError } from '../../client/errors.js';
+import { startingConcurrency } from '../../client/engine/start-count.js';
 import { buffersWithin, checkConcurrency, connectionsFor, streamConcurrency, WorkerCount, type WorkerCountChange } from '../../client/engine/worker-count.js';
 
 const base = { partSize: 5 * MiB, buffered: true, parts: 1000, startedAt: 0 };
@@ -16,6 +17,18 @@ test("'auto' is the default: starts at 32, bounded by 64, the memory budget and 
   expect(new WorkerCount({ ...base, clock: () => 0 }).readAhead).toBe(2);
   // Lazy slices (a browser Blob) hold no buffers: no memory bound.
   expect(new WorkerCount({ ...base, buffered: false, maxMemory: 1, clock: () => 0 }).limit).toBe(32);
+});
+
+test("'auto' starts from the round trip to the API: 8 near, 16 at 50 ms, 32 far or unknown, within the budget and the parts", () => {
+  const table: [number | undefined, number][] = [[0, 8], [9.5, 8], [20, 8], [32, 8], [33, 16], [50, 16], [64, 16], [65, 32], [100, 32], [200, 32], [5000, 32], [undefined, 32], [Number.NaN, 32], [-1, 32]];
+  expect(table.map(([rtt]) => startingConcurrency(rtt))).toEqual(table.map(([, n]) => n));
+  const near = new WorkerCount({ ...base, rttMs: 20.04, clock: () => 0 });
+  expect(near.summary()).toMatchObject({ mode: 'auto', initial: 8, rtt_ms: 20, trace: [{ t_ms: 0, n: 8 }] });
+  expect(new WorkerCount({ ...base, rttMs: 50, parts: 5, clock: () => 0 }).limit).toBe(5);
+  expect(new WorkerCount({ ...base, rttMs: 150, maxMemory: 60 * MiB, clock: () => 0 }).limit).toBe(10);
+  // A fixed count ignores it, and says nothing of it.
+  expect(new WorkerCount({ ...base, concurrency: 4, rttMs: 20, clock: () => 0 }).summary()).not.toHaveProperty('rtt_ms');
+  expect(new WorkerCount({ ...base, clock: () => 0 }).summary()).not.toHaveProperty('rtt_ms');
 });
 
 test('a fixed count is what was asked, capped by maxMemory only when given, and never changes', () => {

@@ -20,6 +20,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand,
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { MiB } from '../../contract/limits.js';
+import { serverDurationMs } from '../../contract/server-timing.js';
 import type { SessionRecord } from '../../lambdas/core/session.js';
 
 
@@ -114,6 +115,8 @@ describe('POST /upload/init', () => {
     ddb.on(TransactWriteCommand).resolves({});
     const res = await init(event('POST', '/upload/init', { filename: 'movie.mp4', file_size: 12 * MiB }));
     expect(res.statusCode).toBe(201);
+    // Its own time, for the client to take off its wait (the network's round trip).
+    expect(serverDurationMs(res.headers?.['server-timing'] as string | undefined)).toBeGreaterThanOrEqual(0);
     const body = bodyOf(res);
     expect(body.session_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(body).toMatchObject({ total_parts: 3, chunk_size: 5 * MiB });
@@ -150,6 +153,7 @@ describe('POST /upload/init', () => {
     expect(res.statusCode).toBe(429);
     expect(bodyOf(res)).toMatchObject({ error: 'too_many_open_sessions', open_sessions: 100 });
     expect(res.headers?.['Retry-After']).toBe('60');
+    expect(serverDurationMs(res.headers?.['server-timing'] as string | undefined)).toBeGreaterThanOrEqual(0);
     expect(transaction()[0]!.Update!.ExpressionAttributeValues).toMatchObject({ ':owner': 'alice', ':cap': 100 });
     // The transaction wrote nothing; the upload made for it is aborted at once.
     expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['up-9']);
