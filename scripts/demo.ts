@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
     // The first run is paced so the kill lands midway however fast or loaded the machine is:
     // unpaced, 100 MiB on loopback takes about a second, and a busy machine's status polling
     // could see the upload finish before it is killed. Four fixed workers, not the adaptive default
-    // (which starts at 32 and would send all 20 parts together), so parts land one by one.
+    // (which starts at 8 or more and would send that many of the 20 parts together), so parts land one by one.
     'first-run-rate': { type: 'string', default: '32MiB' },
   },
 });

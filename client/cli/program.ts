@@ -129,7 +129,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       .argument('<paths...>', 'files, directories (every regular file below, kept as relative paths), or - for standard input')
       .addOption(new Option('--chunk-size <size>', 'part size, e.g. 8MiB, 8MB, 8388608 (default: 5MiB, 8MiB from 128MiB up, raised to the smallest whole MiB that keeps the file within 10,000 parts)').argParser(sizeArg))
       .addOption(
-        new Option('-c, --concurrency <n|auto>', `parts in flight at once: auto adapts to the link (starts at ${DEFAULTS.initialConcurrency}, grows while it pays), a number from 1 to ${DEFAULTS.maxConcurrency} fixes it`)
+        new Option('-c, --concurrency <n|auto>', `parts in flight at once: auto adapts to the link (starts at ${DEFAULTS.minInitialConcurrency}-${DEFAULTS.initialConcurrency} by the round trip to the API, grows while it pays), a number from 1 to ${DEFAULTS.maxConcurrency} fixes it`)
           .argParser(concurrencyArg)
           .default('auto'),
       )

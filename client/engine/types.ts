@@ -12,7 +12,8 @@ export interface EngineOptions {
    */
   chunkSize?: number;
   /**
-   * Parts in flight. `'auto'` (default) starts at 32 and adapts to the link: it grows while more
+   * Parts in flight. `'auto'` (default) starts from the round trip to the API (8 near, 32 far or
+   * unknown: engine/start-count.ts) and adapts to the link: it grows while more
    * parts in parallel raise the goodput, backs off on retried PUTs, and keeps each part within
    * about 30 s (engine/concurrency.ts). A number (1 to 64) fixes the count.
    */

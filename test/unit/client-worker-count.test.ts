@@ -5,7 +5,7 @@ import { buffersWithin, checkConcurrency, connectionsFor, streamConcurrency, Wor
 
 const base = { partSize: 5 * MiB, buffered: true, parts: 1000, startedAt: 0 };
 
-test("'auto' is the default: starts at 32, bounded by 64, the memory budget and the parts to send", () => {
+test("'auto' is the default: starts at 32 when the round trip is unknown, bounded by 64, the memory budget and the parts to send", () => {
   expect(new WorkerCount({ ...base, clock: () => 0 }).summary()).toMatchObject({ mode: 'auto', initial: 32, final: 32, trace: [{ t_ms: 0, n: 32 }] });
   expect(new WorkerCount({ ...base, parts: 2, clock: () => 0 }).limit).toBe(2);
   // 20 MiB holds 4 buffers of 5 MiB: two for the read-ahead, two for parts in flight.
