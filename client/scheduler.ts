@@ -1,9 +1,7 @@
 /**
  * A pool of workers pulling items from a source until it runs dry, as many as `limit()` says:
  * `resize()` (or any item's end) starts workers when it grew; when it shrank, workers exit after
- * their current item. Each worker has a slot number, the lowest free one, so per-slot buffers
- * are reused; `onRetire` tells when a slot's worker exited (its buffer can go). The first failure
- * stops the pool: no new items are taken, in-flight handlers see their signal abort, and once all
+ * their current item. The first failure stops the pool: no new items are taken, in-flight handlers see their signal abort, and once all
  * have settled the pool rejects with that first error.
  */
 export interface PoolOptions {
@@ -11,18 +9,14 @@ export interface PoolOptions {
   limit: () => number;
   /** Graceful stop: no new items are taken; handlers already running finish normally. */
   stop?: AbortSignal;
-  /** The worker of `slot` exited (shrink, drained source, stop or failure). */
-  onRetire?: (slot: number) => void;
 }
 
-export type PoolHandler<T> = (item: T, slot: number, signal: AbortSignal) => Promise<void>;
+export type PoolHandler<T> = (item: T, signal: AbortSignal) => Promise<void>;
 
 export class WorkerPool<T> {
   private active = 0;
   private drained = false;
   private started = false;
-  private nextSlot = 0;
-  private readonly free: number[] = [];
   private readonly failed = new AbortController();
   private firstError: { error: unknown } | undefined;
   private settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
@@ -49,7 +43,7 @@ export class WorkerPool<T> {
     if (!this.started) return;
     while (!this.stopped() && !this.drained && this.active < this.limit()) {
       this.active++;
-      void this.work(this.takeSlot());
+      void this.work();
     }
   }
 
@@ -62,14 +56,7 @@ export class WorkerPool<T> {
     return this.failed.signal.aborted || this.opts.stop?.aborted === true;
   }
 
-  private takeSlot(): number {
-    if (this.free.length === 0) return this.nextSlot++;
-    let lowest = 0;
-    for (let i = 1; i < this.free.length; i++) if (this.free[i]! < this.free[lowest]!) lowest = i;
-    return this.free.splice(lowest, 1)[0]!;
-  }
-
-  private async work(slot: number): Promise<void> {
+  private async work(): Promise<void> {
     try {
       // More workers than the limit: this one leaves (checked and counted down in one turn).
       while (!this.stopped() && !this.drained && this.active <= this.limit()) {
@@ -86,7 +73,7 @@ export class WorkerPool<T> {
         }
         if (this.stopped()) return;
         try {
-          await this.handle(item, slot, this.failed.signal);
+          await this.handle(item, this.failed.signal);
         } catch (error) {
           this.fail(error);
           return;
@@ -95,8 +82,6 @@ export class WorkerPool<T> {
       }
     } finally {
       this.active--;
-      this.free.push(slot);
-      this.opts.onRetire?.(slot);
       this.finishIfIdle();
     }
   }

@@ -77,7 +77,7 @@ export class Pipeline {
 
     const ahead = new ReadAhead(() => this.prepare(supplier), this.c.readAhead);
     try {
-      this.pool = new WorkerPool(() => ahead.take(), (part, _slot, failed) => this.send(supplier, part, failed), { limit: concurrency, stop: stop.signal });
+      this.pool = new WorkerPool(() => ahead.take(), (part, failed) => this.send(supplier, part, failed), { limit: concurrency, stop: stop.signal });
       await this.pool.run();
     } finally {
       this.pool = undefined;
